@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// runCLI runs maildx with args and returns stdout, stderr and the exit status.
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := &app{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }}
+	code := a.run(args)
+	return out.String(), errb.String(), code
+}
+
+func TestLookup(t *testing.T) {
+	out, _, code := runCLI(t, nil, "", "lookup", "econnrefused")
+	if code != 0 || !strings.Contains(out, "Connection refused") {
+		t.Fatalf("code %d, out %q", code, out)
+	}
+	out, _, _ = runCLI(t, nil, "", "lookup", "--lang", "de", "ECONNREFUSED")
+	if !strings.Contains(out, "Verbindung abgelehnt") || !strings.Contains(out, "Was zu tun ist") {
+		t.Fatalf("German output: %q", out)
+	}
+	out, _, _ = runCLI(t, map[string]string{"LANG": "de_DE.UTF-8"}, "", "lookup", "ECONNREFUSED")
+	if !strings.Contains(out, "Verbindung abgelehnt") {
+		t.Fatalf("LANG=de not honoured: %q", out)
+	}
+	out, _, _ = runCLI(t, map[string]string{"LANG": "de_DE.UTF-8", "MAILDX_LANG": "en"}, "", "lookup", "ECONNREFUSED")
+	if !strings.Contains(out, "Connection refused") {
+		t.Fatalf("MAILDX_LANG must beat LANG: %q", out)
+	}
+}
+
+func TestLookupJSON(t *testing.T) {
+	out, _, code := runCLI(t, nil, "", "lookup", "--json", "ECONNREFUSED")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatalf("not a JSON array: %v\n%s", err, out)
+	}
+	if len(entries) == 0 {
+		t.Fatal("no entries")
+	}
+	for _, field := range []string{"id", "source", "codes", "reason", "category", "temporary", "action", "fault", "standard", "text"} {
+		if _, ok := entries[0][field]; !ok {
+			t.Errorf("entry lacks %q", field)
+		}
+	}
+	text := entries[0]["text"].(map[string]any)
+	for _, lang := range []string{"en", "de"} {
+		l := text[lang].(map[string]any)
+		if l["title"] == "" || l["meaning"] == "" || len(l["solution"].([]any)) == 0 {
+			t.Errorf("text.%s incomplete: %v", lang, l)
+		}
+	}
+}
+
+func TestLookupUnknown(t *testing.T) {
+	out, errOut, code := runCLI(t, nil, "", "lookup", "--json", "no-such-thing")
+	if code != 1 || strings.TrimSpace(out) != "[]" || !strings.Contains(errOut, "no knowledge-base entry") {
+		t.Fatalf("code %d out %q err %q", code, out, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := [][]string{
+		{"lookup"},
+		{"lookup", "a", "b"},
+		{"lookup", "--lang", "fr", "550"},
+		{"lookup", "--nosuchflag", "550"},
+		{"codes", "--source", "nowhere"},
+		{"codes", "--category", "nothing"},
+		{"nosuchcommand"},
+	}
+	for _, args := range tests {
+		_, errOut, code := runCLI(t, nil, "", args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errOut)
+		}
+		if !strings.HasPrefix(errOut, "maildx: ") {
+			t.Errorf("%v: stderr %q does not start with maildx:", args, errOut)
+		}
+	}
+}
+
+func TestCodesSearch(t *testing.T) {
+	out, _, code := runCLI(t, nil, "", "codes", "--search", "VERBINDUNG abgelehnt")
+	if code != 0 || !strings.Contains(out, "socket-connection-refused") {
+		t.Fatalf("code %d out %q", code, out)
+	}
+	out, _, code = runCLI(t, nil, "", "codes", "--search", "zzzz-nothing")
+	if code != 1 || strings.Contains(out, "socket-") {
+		t.Fatalf("code %d out %q", code, out)
+	}
+}
