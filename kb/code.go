@@ -48,8 +48,8 @@ func ParseCode(s string) (Code, error) {
 	if s == "" {
 		return Code{}, fmt.Errorf("empty code")
 	}
-	if n, ok := smtpcode.ParseReply(s, true); ok {
-		return Code{KindReply, strconv.Itoa(n)}, nil
+	if isReplyShape(s) {
+		return Code{KindReply, s}, nil
 	}
 	if st, ok := smtpcode.ParseStatus(s); ok {
 		return Code{KindStatus, st.String()}, nil
@@ -72,6 +72,14 @@ func ParseCode(s string) (Code, error) {
 		return Code{KindName, s}, nil
 	}
 	return Code{}, fmt.Errorf("malformed code %q (want 550, 5.1.1, X.1.1, 0x800CCC0E, HTTP 429 or a name like EENVELOPE)", s)
+}
+
+// isReplyShape accepts three digits starting with 1–5. That is wider than
+// RFC 5321 (second digit 0–5) on purpose: the knowledge base documents codes
+// that servers and the seed documents use although no RFC defines them
+// (471, and the socket errors 101 and 111).
+func isReplyShape(s string) bool {
+	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
 }
 
 // isName accepts a letter followed by letters, digits, '-', '_' and '.'.

@@ -49,6 +49,7 @@ var Sources = []SourceInfo{
 	{"smtp", Localized{EN: "SMTP reply codes", DE: "SMTP-Antwortcodes"}},
 	{"enhanced", Localized{EN: "Enhanced status codes", DE: "Erweiterte Statuscodes"}},
 	{"socket", Localized{EN: "Connection and DNS errors", DE: "Verbindungs- und DNS-Fehler"}},
+	{"mta", Localized{EN: "Mail server messages", DE: "Meldungen von Mailservern"}},
 	{"gmail", Localized{EN: "Gmail / Google Workspace", DE: "Gmail / Google Workspace"}},
 	{"microsoft", Localized{EN: "Microsoft 365 / Outlook.com", DE: "Microsoft 365 / Outlook.com"}},
 	{"yahoo", Localized{EN: "Yahoo / AOL", DE: "Yahoo / AOL"}},

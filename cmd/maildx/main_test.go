@@ -99,3 +99,48 @@ func TestCodesSearch(t *testing.T) {
 		t.Fatalf("code %d out %q", code, out)
 	}
 }
+
+func TestExplainCLI(t *testing.T) {
+	out, _, code := runCLI(t, nil, "", "explain", "550 5.1.1 <a@example.com>: Recipient address rejected: User unknown", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var d map[string]any
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d["reason"] != "userunknown" || d["hard_bounce"] != true || d["reply_code"] != float64(550) {
+		t.Errorf("diagnosis %v", d)
+	}
+	// Human output in German from stdin.
+	out, _, code = runCLI(t, nil, "452 4.2.2 Mailbox full\n", "explain", "--lang", "de")
+	if code != 0 || !strings.Contains(out, "Was zu tun ist") || !strings.Contains(out, "452 4.2.2") {
+		t.Errorf("exit %d, out %q", code, out)
+	}
+	_, errOut, code := runCLI(t, nil, "  \n", "explain")
+	if code != 2 || !strings.Contains(errOut, "nothing to explain") {
+		t.Errorf("empty stdin: exit %d, %q", code, errOut)
+	}
+}
+
+func TestExplainLines(t *testing.T) {
+	in := "550 5.1.1 user unknown\n\n421 4.7.0 try again later\r\n" + strings.Repeat("x", 200000) + "\nlast line without newline"
+	out, _, code := runCLI(t, nil, in, "explain", "--lines", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("want 5 results (one per input line), got %d", len(lines))
+	}
+	var first, third map[string]any
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[2]), &third)
+	if first["reason"] != "userunknown" || third["temporary"] != true {
+		t.Errorf("first %v third %v", first["reason"], third["temporary"])
+	}
+	_, _, code = runCLI(t, nil, "", "explain", "--lines", "550")
+	if code != 2 {
+		t.Errorf("--lines with TEXT: exit %d, want 2", code)
+	}
+}

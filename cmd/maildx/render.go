@@ -16,6 +16,10 @@ var labels = map[string]map[string]string{
 		"reason": "reason", "category": "category", "action": "action", "fault": "fault",
 		"temporary": "temporary", "permanent": "permanent", "standard": "standard",
 		"severity": "severity", "frequency": "frequency",
+		"soft": "soft bounce", "hard": "hard bounce", "retry in": "retry in",
+		"what happened": "What happened", "provider": "provider", "entries": "entries", "why": "why",
+		"fault:recipient": "recipient's side", "fault:sender": "sender's side", "fault:network": "network",
+		"fault:remote-system": "receiving system", "fault:client": "your mail client or app", "fault:provider-account": "your provider account",
 		"fallback": "No entry for %s of its own; showing its registered parent %s (RFC 3463, section 3.1).",
 	},
 	"de": {
@@ -23,6 +27,10 @@ var labels = map[string]map[string]string{
 		"reason": "Grund", "category": "Kategorie", "action": "Aktion", "fault": "Ursache",
 		"temporary": "vorübergehend", "permanent": "dauerhaft", "standard": "Standard",
 		"severity": "Wichtigkeit", "frequency": "Häufigkeit",
+		"soft": "Soft Bounce", "hard": "Hard Bounce", "retry in": "erneut versuchen in",
+		"what happened": "Was passiert ist", "provider": "Anbieter", "entries": "Einträge", "why": "warum",
+		"fault:recipient": "Seite des Empfängers", "fault:sender": "Seite des Absenders", "fault:network": "Netzwerk",
+		"fault:remote-system": "empfangendes System", "fault:client": "Ihr Mailprogramm oder Ihre App", "fault:provider-account": "Ihr Anbieterkonto",
 		"fallback": "Kein eigener Eintrag für %s; gezeigt wird der registrierte Obercode %s (RFC 3463, Abschnitt 3.1).",
 	},
 }

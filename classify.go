@@ -1,0 +1,455 @@
+package maildx
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	ac "github.com/petar-dambovaliev/aho-corasick"
+
+	"github.com/maildx/maildx/kb"
+	"github.com/maildx/maildx/smtpcode"
+)
+
+// Classifier explains error texts with one knowledge base. It is built once
+// (the phrase automaton is the expensive part) and is safe for concurrent use.
+type Classifier struct {
+	kb        *kb.KB
+	matcher   ac.AhoCorasick
+	fragments []fragment             // pattern index → fragment
+	byName    map[string][]*kb.Entry // name codes, exact case
+	byHex     map[string][]*kb.Entry
+}
+
+type fragment struct {
+	text    string
+	entries []*kb.Entry
+}
+
+var (
+	defaultOnce sync.Once
+	defaultCl   *Classifier
+)
+
+func defaultClassifier() *Classifier {
+	defaultOnce.Do(func() { defaultCl = NewClassifier(kb.MustDefault()) })
+	return defaultCl
+}
+
+// NewClassifier compiles the phrase automaton for k.
+func NewClassifier(k *kb.KB) *Classifier {
+	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{}}
+	index := map[string]int{}
+	for _, e := range k.Entries() {
+		for _, m := range e.Match {
+			i, ok := index[m]
+			if !ok {
+				i = len(c.fragments)
+				index[m] = i
+				c.fragments = append(c.fragments, fragment{text: m})
+			}
+			c.fragments[i].entries = append(c.fragments[i].entries, e)
+		}
+		for _, code := range e.ParsedCodes() {
+			switch code.Kind {
+			case kb.KindName:
+				c.byName[code.Value] = append(c.byName[code.Value], e)
+			case kb.KindHex:
+				c.byHex[code.Value] = append(c.byHex[code.Value], e)
+			}
+		}
+	}
+	patterns := make([]string, len(c.fragments))
+	for i, f := range c.fragments {
+		patterns[i] = f.text
+	}
+	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: true})
+	c.matcher = b.Build(patterns)
+	return c
+}
+
+// Scores of the evidence kinds; higher wins. The order encodes the rule
+// "a provider's own message beats the enhanced code, which beats the reply
+// code; recognised text beats a vague code".
+const (
+	scoreProviderText  = 1000 // a provider entry's phrase (plus the phrase length)
+	scoreHex           = 950
+	scoreName          = 900 // TSS04, S3150, ECONNREFUSED …
+	scoreProviderCode  = 850 // a provider's own unregistered code (5.7.708)
+	scoreStatus        = 700 // a registered, specific enhanced code
+	scoreGenericText   = 600 // a phrase of a generic source (plus the phrase length)
+	scoreVagueStatus   = 400 // X.0.0, X.Y.0, X.7.1 …
+	scoreStatusParent  = 350 // fallback to X.Y.0 of an unregistered code
+	scoreReply         = 200
+	scoreUndecided     = 50 // entries whose reason is onhold: context, not a verdict
+	scoreLengthDivisor = 1  // phrase length adds to the score, so longer phrases win
+)
+
+type candidate struct {
+	entry *kb.Entry
+	score int
+	why   string
+}
+
+// Explain diagnoses one error text.
+func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
+	o := options{lang: "en"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.lang != "de" {
+		o.lang = "en"
+	}
+	in := parseInput(text)
+	if o.http != 0 && in.httpStatus == 0 {
+		in.httpStatus = o.http
+	}
+	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
+	var ev []string
+	var cands []candidate
+	add := func(e *kb.Entry, score int, why string) {
+		if e.Reason == "onhold" && score > scoreUndecided {
+			score = scoreUndecided + score/100
+		}
+		cands = append(cands, candidate{e, score, why})
+	}
+
+	// Codes.
+	if in.reply != 0 {
+		d.Codes = append(d.Codes, strconv.Itoa(in.reply))
+		ev = append(ev, fmt.Sprintf("reply code %d (%s)", in.reply, className(smtpcode.ReplyClass(in.reply))))
+		for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindReply, Value: strconv.Itoa(in.reply)}) {
+			if e.Source == "smtp" {
+				add(e, scoreReply, "reply code "+strconv.Itoa(in.reply))
+			}
+		}
+	}
+	if in.status != "" {
+		d.Codes = append(d.Codes, in.status)
+		c.statusCandidates(in, add, &ev)
+	}
+	for _, h := range in.hex {
+		d.Codes = append(d.Codes, h)
+		for _, e := range c.byHex[h] {
+			add(e, scoreHex, "client code "+h)
+		}
+	}
+	names := in.names
+	if in.jsonCode != "" {
+		names = append([]string{in.jsonCode}, names...)
+	}
+	for _, n := range names {
+		for _, e := range c.byName[n] {
+			d.Codes = appendUnique(d.Codes, n)
+			add(e, scoreName, "code "+n)
+		}
+	}
+	if in.httpStatus != 0 {
+		d.Codes = append(d.Codes, "HTTP "+strconv.Itoa(in.httpStatus))
+		ev = append(ev, fmt.Sprintf("HTTP status %d", in.httpStatus))
+	}
+
+	// Phrases: one pass over the normalized text.
+	it := c.matcher.IterOverlapping(in.norm)
+	for m := it.Next(); m != nil; m = it.Next() {
+		f := c.fragments[m.Pattern()]
+		for _, e := range f.entries {
+			score := scoreGenericText
+			if e.Provider != "" {
+				score = scoreProviderText
+			}
+			score += len(f.text) / scoreLengthDivisor
+			if e.Provider != "" && !c.consistent(e, in) {
+				score -= 300
+			}
+			add(e, score, fmt.Sprintf("phrase %q", f.text))
+		}
+	}
+
+	best := c.rank(cands)
+	if len(best) == 0 {
+		return c.fallback(d, in, ev)
+	}
+	top := best[0]
+	ev = append(ev, fmt.Sprintf("%s → %s (%s)", top.why, top.entry.ID, top.entry.Reason))
+	for _, cd := range best {
+		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
+	}
+	c.decide(&d, in, top.entry, &ev, o)
+	d.Evidence = ev
+	return d
+}
+
+// statusCandidates adds the entries for the enhanced status code: the
+// registry entry, a provider's own entry for an unregistered code, or the
+// X.Y.0 parent when nothing covers the exact code.
+func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string), ev *[]string) {
+	st, _ := smtpcode.ParseStatus(in.status)
+	*ev = append(*ev, fmt.Sprintf("enhanced status %s (%s)", in.status, className(st.Class)))
+	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
+		*ev = append(*ev, fmt.Sprintf("class mismatch: reply %d is %s but status %s is %s; the reply code decides whether to retry",
+			in.reply, className(smtpcode.ReplyClass(in.reply)), in.status, className(st.Class)))
+	}
+	registered := false
+	for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindStatus, Value: st.Generic().String()}) {
+		if e.Source == "enhanced" {
+			registered = true
+			score := scoreStatus
+			if vagueStatus(st) {
+				score = scoreVagueStatus
+			}
+			add(e, score, "enhanced status "+in.status)
+		}
+	}
+	if !registered && st.Class != smtpcode.ClassNone {
+		// An unregistered code is a provider's own (Microsoft 5.7.708):
+		// its entry speaks for it, the first in file order if several.
+		for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindStatus, Value: st.String()}) {
+			if e.Provider != "" {
+				add(e, scoreProviderCode, "provider code "+in.status)
+				registered = true
+				break
+			}
+		}
+	}
+	if !registered {
+		for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindStatus, Value: st.Parent().Generic().String()}) {
+			if e.Source == "enhanced" {
+				*ev = append(*ev, fmt.Sprintf("%s is not registered; falling back to %s (RFC 3463 section 3.1)", in.status, st.Parent()))
+				add(e, scoreStatusParent, "status parent "+st.Parent().String())
+			}
+		}
+	}
+}
+
+// vagueStatus reports codes that say little on their own: the X.Y.0
+// "other" codes, 5.7.1 (used for everything from spam to relaying) and
+// 4.4.7 (expired, for any underlying reason).
+func vagueStatus(st smtpcode.Status) bool {
+	return st.Detail == 0 || st.Subject == 7 && st.Detail == 1 || st.Subject == 4 && st.Detail == 7
+}
+
+// consistent reports whether a provider entry's codes agree with the codes
+// in the text: an entry written for 5.7.26 should not win on a 4.2.1 reply.
+func (c *Classifier) consistent(e *kb.Entry, in *input) bool {
+	if in.status == "" {
+		return true
+	}
+	st, _ := smtpcode.ParseStatus(in.status)
+	hasStatus := false
+	for _, code := range e.ParsedCodes() {
+		if code.Kind != kb.KindStatus {
+			continue
+		}
+		hasStatus = true
+		es, _ := smtpcode.ParseStatus(code.Value)
+		if es.Subject == st.Subject && (es.Class == smtpcode.ClassNone || es.Class == st.Class) {
+			return true
+		}
+	}
+	return !hasStatus
+}
+
+// rank orders the candidates best first and keeps one per entry. Ties are
+// broken by source order and entry id, never by map order.
+func (c *Classifier) rank(cands []candidate) []candidate {
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		return cands[i].entry.ID < cands[j].entry.ID
+	})
+	out := cands[:0]
+	seen := map[*kb.Entry]bool{}
+	for _, cd := range cands {
+		if !seen[cd.entry] {
+			seen[cd.entry] = true
+			out = append(out, cd)
+		}
+	}
+	return out
+}
+
+// decide fills the verdict fields from the winning entry and the codes.
+func (c *Classifier) decide(d *Diagnosis, in *input, e *kb.Entry, ev *[]string, o options) {
+	d.Reason, d.Category, d.Action, d.Fault = e.Reason, e.Category, e.Action, e.Fault
+	d.Temporary = e.Temporary
+	d.Severity, d.Frequency = e.Severity, e.Frequency
+	d.Provider = e.Provider
+	if d.Provider == "" {
+		d.Provider = c.detectProvider(in)
+	}
+	t := e.Text.Get(o.lang)
+	d.Title, d.Meaning, d.Solution = t.Title, t.Meaning, t.Solution
+
+	// The reply code is the server's final word on retrying, except where a
+	// provider's own text says otherwise (Yahoo's 421 [TS03] "will not succeed").
+	class := smtpcode.ReplyClass(in.reply)
+	if in.reply == 0 && in.status != "" {
+		st, _ := smtpcode.ParseStatus(in.status)
+		class = st.Class
+	}
+	providerText := e.Provider != "" && len(e.Match) > 0
+	switch {
+	case providerText:
+	case class == smtpcode.ClassTransient && !d.Temporary:
+		d.Temporary = true
+		*ev = append(*ev, "transient class (4xx): the failure may go away, so retry")
+	case class == smtpcode.ClassPermanent && d.Temporary && e.Source != "smtp":
+		d.Temporary = false
+		*ev = append(*ev, "permanent class (5xx): the server will not accept this message as it is")
+	}
+	if d.Temporary && d.Action == "suppress" {
+		d.Action = "retry"
+		*ev = append(*ev, "temporary failure: retry before suppressing the address")
+	}
+	if !d.Temporary && d.Action == "retry" && class == smtpcode.ClassPermanent {
+		d.Action = "fix-sender"
+		*ev = append(*ev, "permanent failure: retrying the same message will not help")
+	}
+	d.HardBounce = hardBounce(d.Reason, d.Temporary)
+	if d.Action == "retry" {
+		d.RetryAfter = retryAfter(e, d.Category, o.attempt)
+	}
+	d.Kind = kindOf(in, e)
+}
+
+// hardBounce implements DESIGN.md: true for userunknown, hostunknown,
+// hasmoved, and notaccept unless temporary.
+func hardBounce(reason string, temporary bool) bool {
+	switch reason {
+	case "userunknown", "hostunknown", "hasmoved":
+		return true
+	case "notaccept":
+		return !temporary
+	}
+	return false
+}
+
+// Default waits before the next attempt, by category, when the entry names none.
+var defaultRetry = []struct {
+	category string
+	seconds  int
+}{
+	{"rate-limited", 900},
+	{"reputation-block", 3600},
+	{"mailbox-full", 3600},
+	{"network", 300},
+	{"remote-error", 600},
+	{"expired", 3600},
+}
+
+const maxRetryAfter = 24 * 3600
+
+func retryAfter(e *kb.Entry, category string, attempt int) int {
+	s := e.RetryAfter
+	if s == 0 {
+		s = 600
+		for _, r := range defaultRetry {
+			if r.category == category {
+				s = r.seconds
+			}
+		}
+	}
+	for i := 1; i < attempt && s < maxRetryAfter; i++ {
+		s *= 2
+	}
+	return min(s, maxRetryAfter)
+}
+
+func kindOf(in *input, e *kb.Entry) string {
+	switch {
+	case in.httpStatus != 0 || e.Source == "mailgun" && in.reply == 0:
+		return KindAPIError
+	case in.reply != 0:
+		return KindSMTPReply
+	case e.Source == "outlook-client" || e.Source == "nodemailer" || e.Source == "socket":
+		return KindClientCode
+	case in.status != "":
+		return KindStatusCode
+	case e.Provider != "":
+		return KindProviderMessage
+	}
+	return KindText
+}
+
+// providerSignals identify who produced a text when the winning entry is
+// generic. Checked in order; the first hit wins.
+var providerSignals = []struct{ fragment, provider string }{
+	{"gsmtp", "gmail"},
+	{"google.com", "gmail"},
+	{"protection.outlook.com", "microsoft"},
+	{"outlook.com", "microsoft"},
+	{"hotmail", "microsoft"},
+	{"yahoo", "yahoo"},
+	{"aol.com", "yahoo"},
+	{"amazonses", "ses"},
+	{"amazon ses", "ses"},
+	{"mailgun", "mailgun"},
+	{"sendgrid", "sendgrid"},
+	{"postmark", "postmark"},
+	{"nodemailer", "nodemailer"},
+}
+
+func (c *Classifier) detectProvider(in *input) string {
+	if in.jsonCode != "" && in.jsonCommand != "" {
+		return "nodemailer"
+	}
+	for _, s := range providerSignals {
+		if strings.Contains(in.norm, s.fragment) {
+			return s.provider
+		}
+	}
+	return ""
+}
+
+func className(c smtpcode.Class) string {
+	switch c {
+	case smtpcode.ClassSuccess:
+		return "success"
+	case smtpcode.ClassTransient:
+		return "transient"
+	case smtpcode.ClassPermanent:
+		return "permanent"
+	}
+	return "any class"
+}
+
+// fallback answers when no entry matched: undefined for empty input, onhold
+// for text the knowledge base does not recognise.
+func (c *Classifier) fallback(d Diagnosis, in *input, ev []string) Diagnosis {
+	d.Category, d.Action, d.Fault = "unknown", "none", "remote-system"
+	d.Provider = c.detectProvider(in)
+	t := unknownText
+	if strings.TrimSpace(in.raw) == "" {
+		d.Reason, d.Kind = "undefined", KindEmpty
+		t = emptyText
+		ev = append(ev, "empty input")
+	} else {
+		d.Reason, d.Kind = "onhold", KindText
+		ev = append(ev, "no code or phrase of the knowledge base found")
+	}
+	d.Title, d.Meaning, d.Solution = t[d.Lang].Title, t[d.Lang].Meaning, t[d.Lang].Solution
+	d.Evidence = ev
+	return d
+}
+
+var unknownText = map[string]kb.Text{
+	"en": {
+		Title:    "Not enough information",
+		Meaning:  "maildx found no status code and no message it knows in this text, so it cannot say why the delivery failed.",
+		Solution: []string{"Look for the full error: the SMTP reply with its three-digit code, the bounce email, or your provider's event details.", "Explain that text instead; it usually names the reason."},
+	},
+	"de": {
+		Title:    "Zu wenig Information",
+		Meaning:  "maildx hat in diesem Text weder einen Statuscode noch eine bekannte Meldung gefunden und kann daher nicht sagen, warum die Zustellung scheiterte.",
+		Solution: []string{"Suchen Sie die vollständige Fehlermeldung: die SMTP-Antwort mit dreistelligem Code, die Unzustellbarkeitsnachricht oder die Ereignisdetails Ihres Anbieters.", "Lassen Sie diesen Text erklären; er nennt meist den Grund."},
+	},
+}
+
+var emptyText = map[string]kb.Text{
+	"en": {Title: "No input", Meaning: "The text to explain was empty.", Solution: []string{"Paste the error message, SMTP reply or code you received."}},
+	"de": {Title: "Keine Eingabe", Meaning: "Der zu erklärende Text war leer.", Solution: []string{"Fügen Sie die erhaltene Fehlermeldung, SMTP-Antwort oder den Code ein."}},
+}

@@ -1,0 +1,95 @@
+// Package maildx explains email delivery errors. Explain turns any error
+// text – an SMTP reply (RFC 5321), an enhanced status code (RFC 3463), a
+// provider message, a client or library error code, a socket error – into a
+// Diagnosis: what happened, whose side it is on, hard or soft, what to do.
+//
+// One classifier serves the CLI, bounce parsing and the server. It reads the
+// codes in the text, scans the text once for every phrase the knowledge base
+// (package kb) knows, and ranks the candidates: a provider's own message
+// beats the enhanced status code, which beats the reply code, and any
+// recognised text beats a vague code such as 5.0.0 or 5.7.1. Diagnosis.Evidence
+// lists the rules that fired, in order.
+//
+// The result is deterministic: the same text always gives the same diagnosis.
+package maildx
+
+import (
+	"github.com/maildx/maildx/kb"
+)
+
+// Diagnosis is the answer to "why was this email not delivered?". The JSON
+// names are maildx's public output contract (DESIGN.md, "The diagnosis").
+type Diagnosis struct {
+	Input      string     `json:"input"`
+	Kind       string     `json:"kind"`
+	Provider   string     `json:"provider,omitempty"`
+	ReplyCode  int        `json:"reply_code"`
+	Status     string     `json:"status"`
+	Codes      []string   `json:"codes"`
+	Reason     string     `json:"reason"`
+	Category   string     `json:"category"`
+	HardBounce bool       `json:"hard_bounce"`
+	Temporary  bool       `json:"temporary"`
+	Action     string     `json:"action"`
+	RetryAfter int        `json:"retry_after,omitempty"`
+	Fault      string     `json:"fault"`
+	Severity   string     `json:"severity,omitempty"`
+	Frequency  string     `json:"frequency,omitempty"`
+	Lang       string     `json:"lang"`
+	Title      string     `json:"title"`
+	Meaning    string     `json:"meaning"`
+	Solution   []string   `json:"solution"`
+	Entries    []EntryRef `json:"entries"`
+	Evidence   []string   `json:"evidence"`
+}
+
+// EntryRef names a knowledge-base entry that matched.
+type EntryRef struct {
+	ID     string `json:"id"`
+	Source string `json:"source"`
+}
+
+// Kinds of input (Diagnosis.Kind).
+const (
+	KindSMTPReply       = "smtp-reply"
+	KindStatusCode      = "status-code"
+	KindProviderMessage = "provider-message"
+	KindClientCode      = "client-code"
+	KindAPIError        = "api-error"
+	KindText            = "text"
+	KindEmpty           = "empty"
+)
+
+// Option adjusts one call of Explain.
+type Option func(*options)
+
+type options struct {
+	lang    string
+	attempt int
+	http    int
+}
+
+// WithLang selects the language of Title, Meaning and Solution: "en"
+// (default) or "de".
+func WithLang(lang string) Option { return func(o *options) { o.lang = lang } }
+
+// WithAttempt tells the classifier how many delivery attempts have failed
+// so far; RetryAfter doubles with each attempt after the first, up to a day.
+func WithAttempt(n int) Option { return func(o *options) { o.attempt = n } }
+
+// WithHTTPStatus passes the HTTP status of a provider API response whose
+// body is the text (Mailgun answers 400/401/403/404/413/429/500).
+func WithHTTPStatus(code int) Option { return func(o *options) { o.http = code } }
+
+// Explain diagnoses one error text with the embedded knowledge base.
+func Explain(text string, opts ...Option) Diagnosis {
+	return defaultClassifier().Explain(text, opts...)
+}
+
+// Entry returns the knowledge-base entry behind a diagnosis' first match.
+func (d Diagnosis) Entry() (*kb.Entry, bool) {
+	if len(d.Entries) == 0 {
+		return nil, false
+	}
+	return kb.MustDefault().ByID(d.Entries[0].ID)
+}

@@ -1,0 +1,87 @@
+package maildx
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func TestDeterministic(t *testing.T) {
+	cases := loadCorpusDiagnostics(t)
+	run := func() []byte {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		for _, c := range cases {
+			for _, lang := range []string{"en", "de"} {
+				if err := enc.Encode(Explain(c.text, WithLang(lang))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return b.Bytes()
+	}
+	first := run()
+	for i := 0; i < 3; i++ {
+		if !bytes.Equal(first, run()) {
+			t.Fatal("the same inputs gave different output")
+		}
+	}
+	// A fresh classifier (new automaton, new maps) must agree too.
+	c := NewClassifier(defaultClassifier().kb)
+	for _, cs := range cases {
+		a, _ := json.Marshal(Explain(cs.text))
+		b, _ := json.Marshal(c.Explain(cs.text))
+		if !bytes.Equal(a, b) {
+			t.Fatalf("fresh classifier differs on %q", cs.text)
+		}
+	}
+}
+
+func TestEmptyAndUnknown(t *testing.T) {
+	d := Explain("   ")
+	if d.Reason != "undefined" || d.Kind != KindEmpty || d.Title == "" {
+		t.Errorf("empty: %+v", d)
+	}
+	d = Explain("the weather is nice today", WithLang("de"))
+	if d.Reason != "onhold" || d.Action != "none" || d.Lang != "de" || d.Title != "Zu wenig Information" {
+		t.Errorf("unknown: %+v", d)
+	}
+}
+
+func TestHardBounceRule(t *testing.T) {
+	for _, tt := range []struct {
+		reason    string
+		temporary bool
+		want      bool
+	}{
+		{"userunknown", false, true}, {"hostunknown", true, true}, {"hasmoved", false, true},
+		{"notaccept", false, true}, {"notaccept", true, false}, {"mailboxfull", false, false},
+		{"blocked", false, false}, {"badreputation", false, false},
+	} {
+		if got := hardBounce(tt.reason, tt.temporary); got != tt.want {
+			t.Errorf("hardBounce(%s, %v) = %v", tt.reason, tt.temporary, got)
+		}
+	}
+}
+
+func FuzzExplain(f *testing.F) {
+	for _, s := range []string{
+		"550 5.1.1 user unknown", "550-5.7.26 x\r\n550 5.7.26 y gsmtp", "0x800CCC0E", "X.7.26",
+		`{"code":"EENVELOPE","response":"421 4.3.0 x","responseCode":421}`, "HTTP 400 {\"message\":\"x\"}",
+		"HTTP/1.1 429", "[TSS04]", "5.", "555.5.5.5", "\x00\xff", "{", "[[[[", "0x", "X.", "550-",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d := Explain(s)
+		if d.Reason == "" || d.Category == "" || d.Action == "" || d.Fault == "" || d.Title == "" {
+			t.Fatalf("incomplete diagnosis for %q: %+v", s, d)
+		}
+		if d.HardBounce != hardBounce(d.Reason, d.Temporary) {
+			t.Fatalf("hard_bounce inconsistent for %q", s)
+		}
+		if d.Action == "suppress" && d.Temporary {
+			t.Fatalf("temporary failure suppressed for %q", s)
+		}
+	})
+}

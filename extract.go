@@ -1,0 +1,390 @@
+package maildx
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/maildx/maildx/smtpcode"
+)
+
+// maxInput bounds the text the classifier looks at. Real error texts are a
+// few hundred bytes; a pasted bounce may be larger, but the diagnosis lives
+// in its first part, and the bound keeps the cost of one call predictable.
+const maxInput = 64 << 10
+
+// input is an error text taken apart: the codes found in it and a
+// normalized form for phrase matching.
+type input struct {
+	raw string
+
+	// Filled from a JSON object (nodemailer error, ESP API response).
+	jsonCode     string // nodemailer "code": EENVELOPE
+	jsonCommand  string // nodemailer "command": RCPT TO
+	jsonResponse string // the remote SMTP reply or provider message inside the JSON
+	httpStatus   int
+
+	reply     int    // first reply code that reads as an SMTP reply, 0 if none
+	replyLine bool   // the reply code starts a line (a real reply, not a number in prose)
+	status    string // first enhanced status code, "" if none
+	statusX   bool   // the status code was given in registry form X.Y.Z
+	hex       []string
+	names     []string // tokens with an upper-case letter or digit, for name-code lookup
+
+	norm string // lower-cased, continuation prefixes removed, whitespace collapsed
+}
+
+// parseInput extracts codes and the normalized text. It never fails: a
+// text it cannot read yields an input with no codes.
+func parseInput(text string) *input {
+	if len(text) > maxInput {
+		text = text[:maxInput]
+	}
+	in := &input{raw: text}
+	body := text
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") || httpPrefix(t) > 0 {
+		body = in.readJSON(t)
+	}
+	in.scanCodes(body)
+	in.norm = normalize(body)
+	return in
+}
+
+// httpPrefix reads a leading "HTTP 400" / "HTTP/1.1 400" / "400 Bad Request {"
+// and returns the status, or 0.
+func httpPrefix(t string) int {
+	rest, ok := strings.CutPrefix(t, "HTTP")
+	if !ok {
+		return 0
+	}
+	if strings.HasPrefix(rest, "/") {
+		i := strings.IndexByte(rest, ' ')
+		if i < 0 {
+			return 0
+		}
+		rest = rest[i:]
+	}
+	rest = strings.TrimLeft(rest, " :")
+	if len(rest) < 3 {
+		return 0
+	}
+	n, err := strconv.Atoi(rest[:3])
+	if err != nil || n < 100 || n > 599 {
+		return 0
+	}
+	return n
+}
+
+// readJSON understands the JSON shapes people paste: a nodemailer error
+// object ({"code":"EENVELOPE","response":"421 …","responseCode":421,
+// "command":"RCPT TO"}) and ESP API responses ({"message": "…"},
+// {"errors":[{"message": "…"}]}), optionally after an "HTTP 400" prefix.
+// It returns the text to classify: the JSON's message fields joined, or the
+// original text when it is not JSON.
+func (in *input) readJSON(t string) string {
+	if n := httpPrefix(t); n > 0 {
+		in.httpStatus = n
+		if i := strings.IndexAny(t, "{["); i >= 0 {
+			t = t[i:]
+		} else {
+			return t
+		}
+	}
+	var v any
+	if err := json.Unmarshal([]byte(t), &v); err != nil {
+		return t
+	}
+	var parts []string
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 4 {
+			return
+		}
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e, depth+1)
+			}
+		case map[string]any:
+			for _, k := range []string{"code", "command", "responseCode", "statusCode", "status", "response", "message", "error", "reason", "description", "diagnosticCode", "errors", "details"} {
+				val, ok := x[k]
+				if !ok {
+					continue
+				}
+				switch k {
+				case "code":
+					if s, ok := val.(string); ok && in.jsonCode == "" {
+						in.jsonCode = s
+					} else if f, ok := val.(float64); ok && f >= 400 && f < 600 && in.httpStatus == 0 && x["message"] != nil {
+						in.httpStatus = int(f)
+					}
+				case "command":
+					if s, ok := val.(string); ok {
+						in.jsonCommand = s
+					}
+				case "responseCode":
+					// The reply code is also at the start of "response"; that one is read by scanCodes.
+				case "statusCode", "status":
+					if f, ok := val.(float64); ok && f >= 100 && f < 600 && in.httpStatus == 0 {
+						in.httpStatus = int(f)
+					} else if s, ok := val.(string); ok {
+						parts = append(parts, s)
+					}
+				default:
+					if s, ok := val.(string); ok {
+						if k == "response" && in.jsonResponse == "" {
+							in.jsonResponse = s
+						}
+						parts = append(parts, s)
+					} else {
+						walk(val, depth+1)
+					}
+				}
+			}
+		case string:
+			parts = append(parts, x)
+		}
+	}
+	walk(v, 0)
+	if len(parts) == 0 {
+		return t
+	}
+	return strings.Join(parts, "\n")
+}
+
+// scanCodes finds the reply code, the enhanced status code, hex client
+// codes and name tokens. Boundaries are strict so that IP addresses,
+// version numbers, dates, ports and message ids are not read as codes.
+func (in *input) scanCodes(s string) {
+	lineStart := true
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\n' || c == '\r':
+			lineStart = true
+			i++
+			continue
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+				j++
+			}
+			tok := strings.TrimRight(s[i:j], ".")
+			end := i + len(tok)
+			if boundaryBefore(s, i) && boundaryAfter(s, end) {
+				in.numberToken(s, i, tok, lineStart)
+			}
+			if c == '0' && j < len(s) && (s[j] == 'x' || s[j] == 'X') && j == i+1 {
+				k := j + 1
+				for k < len(s) && isHex(s[k]) {
+					k++
+				}
+				if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
+					in.hex = appendUnique(in.hex, "0x"+strings.ToUpper(s[j+1:k]))
+				}
+				j = k
+			}
+			i = j
+		case c == 'X' || c == 'x':
+			if i+1 < len(s) && s[i+1] == '.' && boundaryBefore(s, i) {
+				j := i + 2
+				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+					j++
+				}
+				tok := strings.TrimRight(s[i:j], ".")
+				if st, ok := smtpcode.ParseStatus(tok); ok && boundaryAfter(s, i+len(tok)) && in.status == "" {
+					in.status, in.statusX = st.String(), true
+				}
+				i = j
+				break
+			}
+			fallthrough
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+			j := i
+			for j < len(s) && (isAlnumByte(s[j]) || s[j] == '-' || s[j] == '_' || s[j] == '.' && isAlnum(s, j+1)) {
+				j++
+			}
+			tok := strings.TrimRight(s[i:j], "-_")
+			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) {
+				in.names = appendUnique(in.names, tok)
+			}
+			i = j
+		default:
+			i++
+		}
+		if c != ' ' && c != '\t' {
+			lineStart = false
+		}
+	}
+}
+
+// numberToken looks at one digits-and-dots token.
+func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
+	if st, ok := smtpcode.ParseStatus(tok); ok {
+		if end := at + len(tok); end+1 < len(s) && s[end] == '-' && isAlnumByte(s[end+1]) {
+			return // "2.0.0-beta"
+		}
+		if before := strings.ToLower(s[max(0, at-9):at]); strings.Contains(before, "version") || strings.Contains(before, "release") {
+			return
+		}
+		if in.status == "" {
+			in.status = st.String()
+		}
+		return
+	}
+	if len(tok) != 3 {
+		return
+	}
+	n, ok := smtpcode.ParseReply(tok, false)
+	if !ok {
+		return
+	}
+	// A reply code either starts a line (possibly after "said:" and the
+	// like on the same line), is followed by an enhanced code or a
+	// continuation dash, or is the whole input.
+	after := s[at+3:]
+	strong := lineStart || strings.HasPrefix(after, "-") || followedByStatus(after) || strings.TrimSpace(s) == tok
+	if !strong {
+		before := strings.ToLower(s[max(0, at-12):at])
+		strong = strings.Contains(before, "said:") || strings.Contains(before, "reply:") || strings.Contains(before, "smtp;") ||
+			strings.Contains(before, "error:") || strings.Contains(before, "failed:") || strings.Contains(before, "response:") ||
+			strings.HasSuffix(strings.TrimSpace(before), ":")
+	}
+	if !strong {
+		return
+	}
+	if in.reply == 0 || (!in.replyLine && lineStart) {
+		in.reply, in.replyLine = n, lineStart
+	}
+}
+
+func followedByStatus(after string) bool {
+	after = strings.TrimLeft(after, " -#")
+	j := 0
+	for j < len(after) && (after[j] >= '0' && after[j] <= '9' || after[j] == '.') {
+		j++
+	}
+	_, ok := smtpcode.ParseStatus(strings.TrimRight(after[:j], "."))
+	return ok
+}
+
+// boundaryBefore: the token at i is not glued to a word, number, or dotted
+// quad before it ("v5.1.1", "192.168.1.1", "a550").
+func boundaryBefore(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	p := s[i-1]
+	return !(isAlnumByte(p) || p == '.' || p == '_' || p == '/' || p == '@' || p == '+' || p == '-' && i >= 2 && isAlnumByte(s[i-2]) && !(s[i-2] >= '0' && s[i-2] <= '9'))
+}
+
+// boundaryAfter: the token ending at i is not followed by more of a word,
+// a decimal part, an IP octet, a time ("12:30") or a unit-less id.
+func boundaryAfter(s string, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	c := s[i]
+	if isAlnumByte(c) || c == '_' || c == '@' || c == '/' {
+		return false
+	}
+	if (c == '.' || c == ':' || c == ',') && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+		return false
+	}
+	return true
+}
+
+func isAlnumByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func isAlnum(s string, i int) bool { return i < len(s) && isAlnumByte(s[i]) }
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// codeShaped reports tokens that look like a vendor or library code rather
+// than a word: they contain a digit (TSS04, S3150, RP-001), are all
+// upper-case (EENVELOPE), or are dotted identifiers with capitals
+// (RESOLVER.ADR.RecipNotFound). "Content" or "Invalid" are words.
+func codeShaped(s string) bool {
+	upper, lower, digit, dot := false, false, false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '.':
+			dot = true
+		}
+	}
+	return digit || upper && !lower || upper && dot
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// normalize prepares text for phrase matching: it drops the "550-5.1.1 "
+// prefixes of continuation lines (Gmail splits sentences across them),
+// collapses whitespace to single spaces, and lower-cases.
+func normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for line := range strings.Lines(s) {
+		line = strings.TrimRight(line, "\r\n")
+		line = stripReplyPrefix(line)
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				space = b.Len() > 0
+				continue
+			}
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		space = b.Len() > 0
+	}
+	out := b.String()
+	for i := 0; i < len(out); i++ {
+		if out[i] >= 0x80 {
+			return strings.ToLower(out) // non-ASCII: let Unicode case folding do it (Ü → ü)
+		}
+	}
+	return out
+}
+
+// stripReplyPrefix removes "550-5.1.1 " or "550 5.1.1 " from a line of a
+// multi-line reply after the first, keeping the text.
+func stripReplyPrefix(line string) string {
+	t := strings.TrimLeft(line, " \t")
+	if len(t) < 4 || t[3] != '-' && t[3] != ' ' {
+		return line
+	}
+	if _, ok := smtpcode.ParseReply(t[:3], false); !ok {
+		return line
+	}
+	rest := t[4:]
+	j := 0
+	for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.') {
+		j++
+	}
+	if _, ok := smtpcode.ParseStatus(rest[:j]); ok {
+		rest = rest[j:]
+	}
+	return " " + strings.TrimLeft(rest, " ")
+}
