@@ -132,7 +132,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 	for _, h := range in.hex {
 		d.Codes = append(d.Codes, h)
-		for _, e := range c.byHex[h] {
+		for _, e := range codeEntries(c.byHex[h]) {
 			add(e, scoreHex, "client code "+h)
 		}
 	}
@@ -141,9 +141,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		names = append([]string{in.jsonCode}, names...)
 	}
 	for _, n := range names {
-		for _, e := range c.byName[n] {
+		if es := c.byName[n]; len(es) > 0 {
 			d.Codes = appendUnique(d.Codes, n)
-			add(e, scoreName, "code "+n)
+			for _, e := range codeEntries(es) {
+				add(e, scoreName, "code "+n)
+			}
 		}
 	}
 	if in.httpStatus != 0 {
@@ -222,6 +224,23 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 			}
 		}
 	}
+}
+
+// codeEntries picks, among the entries that share a client or vendor code,
+// those the code alone selects: an entry that also lists phrases is a
+// variant for one particular message (nodemailer's EENVELOPE "No recipients
+// defined") and must be chosen by its phrase, unless it is the only entry.
+func codeEntries(es []*kb.Entry) []*kb.Entry {
+	if len(es) <= 1 {
+		return es
+	}
+	var out []*kb.Entry
+	for _, e := range es {
+		if len(e.Match) == 0 {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // vagueStatus reports codes that say little on their own: the X.Y.0
