@@ -2,7 +2,7 @@ package maildx
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +21,8 @@ type Classifier struct {
 	fragments []fragment             // pattern index → fragment
 	byName    map[string][]*kb.Entry // name codes, exact case
 	byHex     map[string][]*kb.Entry
+	byReply   map[int][]*kb.Entry             // reply code → its smtp entries
+	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
 }
 
 type fragment struct {
@@ -40,7 +42,8 @@ func defaultClassifier() *Classifier {
 
 // NewClassifier compiles the phrase automaton for k.
 func NewClassifier(k *kb.KB) *Classifier {
-	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{}}
+	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
+		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}}
 	index := map[string]int{}
 	for _, e := range k.Entries() {
 		for _, m := range e.Match {
@@ -58,16 +61,33 @@ func NewClassifier(k *kb.KB) *Classifier {
 				c.byName[code.Value] = append(c.byName[code.Value], e)
 			case kb.KindHex:
 				c.byHex[code.Value] = append(c.byHex[code.Value], e)
+			case kb.KindReply:
+				if n, err := strconv.Atoi(code.Value); err == nil && e.Source == "smtp" {
+					c.byReply[n] = append(c.byReply[n], e)
+				}
+			case kb.KindStatus:
+				if st, ok := smtpcode.ParseStatus(code.Value); ok {
+					c.byStatus[st] = append(c.byStatus[st], e)
+				}
 			}
 		}
 	}
-	patterns := make([]string, len(c.fragments))
+	// Provider signals ride along in the same automaton, after the fragments.
+	patterns := make([]string, len(c.fragments), len(c.fragments)+len(providerSignals))
 	for i, f := range c.fragments {
 		patterns[i] = f.text
+	}
+	for _, ps := range providerSignals {
+		patterns = append(patterns, ps.fragment)
 	}
 	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: true})
 	c.matcher = b.Build(patterns)
 	return c
+}
+
+func (c *Classifier) knownName(tok string) bool {
+	_, ok := c.byName[tok]
+	return ok
 }
 
 // Scores of the evidence kinds; higher wins. The order encodes the rule
@@ -87,10 +107,21 @@ const (
 	scoreLengthDivisor = 1  // phrase length adds to the score, so longer phrases win
 )
 
+// candidate is one entry the evidence points at. The explanation of why is
+// kept in two parts and joined only for the winner, because most candidates
+// lose and building their strings would dominate the cost of a call.
 type candidate struct {
-	entry *kb.Entry
-	score int
-	why   string
+	entry  *kb.Entry
+	score  int
+	why    string // "phrase", "code", "enhanced status", …
+	detail string // the phrase or code
+}
+
+func (cd candidate) explain() string {
+	if cd.why == "phrase" {
+		return "phrase " + strconv.Quote(cd.detail)
+	}
+	return cd.why + " " + cd.detail
 }
 
 // Explain diagnoses one error text.
@@ -102,28 +133,28 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	if o.lang != "de" {
 		o.lang = "en"
 	}
-	in := parseInput(text)
+	in := parseInput(text, c.knownName)
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
 	}
 	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
-	var ev []string
-	var cands []candidate
-	add := func(e *kb.Entry, score int, why string) {
+	ev := make([]string, 0, 6)
+	var buf [32]candidate
+	cands := buf[:0]
+	add := func(e *kb.Entry, score int, why, detail string) {
 		if e.Reason == "onhold" && score > scoreUndecided {
 			score = scoreUndecided + score/100
 		}
-		cands = append(cands, candidate{e, score, why})
+		cands = append(cands, candidate{e, score, why, detail})
 	}
 
 	// Codes.
 	if in.reply != 0 {
-		d.Codes = append(d.Codes, strconv.Itoa(in.reply))
-		ev = append(ev, fmt.Sprintf("reply code %d (%s)", in.reply, className(smtpcode.ReplyClass(in.reply))))
-		for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindReply, Value: strconv.Itoa(in.reply)}) {
-			if e.Source == "smtp" {
-				add(e, scoreReply, "reply code "+strconv.Itoa(in.reply))
-			}
+		r := strconv.Itoa(in.reply)
+		d.Codes = append(d.Codes, r)
+		ev = append(ev, "reply code "+r+" ("+className(smtpcode.ReplyClass(in.reply))+")")
+		for _, e := range c.byReply[in.reply] {
+			add(e, scoreReply, "reply code", r)
 		}
 	}
 	if in.status != "" {
@@ -133,7 +164,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	for _, h := range in.hex {
 		d.Codes = append(d.Codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
-			add(e, scoreHex, "client code "+h)
+			add(e, scoreHex, "client code", h)
 		}
 	}
 	names := in.names
@@ -144,18 +175,23 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		if es := c.byName[n]; len(es) > 0 {
 			d.Codes = appendUnique(d.Codes, n)
 			for _, e := range codeEntries(es) {
-				add(e, scoreName, "code "+n)
+				add(e, scoreName, "code", n)
 			}
 		}
 	}
 	if in.httpStatus != 0 {
 		d.Codes = append(d.Codes, "HTTP "+strconv.Itoa(in.httpStatus))
-		ev = append(ev, fmt.Sprintf("HTTP status %d", in.httpStatus))
+		ev = append(ev, "HTTP status "+strconv.Itoa(in.httpStatus))
 	}
 
 	// Phrases: one pass over the normalized text.
-	it := c.matcher.IterOverlapping(in.norm)
+	it := c.matcher.IterOverlappingByte(in.norm)
+	signal := len(providerSignals)
 	for m := it.Next(); m != nil; m = it.Next() {
+		if p := m.Pattern(); p >= len(c.fragments) {
+			signal = min(signal, p-len(c.fragments))
+			continue
+		}
 		f := c.fragments[m.Pattern()]
 		for _, e := range f.entries {
 			score := scoreGenericText
@@ -166,16 +202,20 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			if e.Provider != "" && !c.consistent(e, in) {
 				score -= 300
 			}
-			add(e, score, fmt.Sprintf("phrase %q", f.text))
+			add(e, score, "phrase", f.text)
 		}
 	}
 
+	if signal < len(providerSignals) {
+		in.provider = providerSignals[signal].provider
+	}
 	best := c.rank(cands)
 	if len(best) == 0 {
 		return c.fallback(d, in, ev)
 	}
 	top := best[0]
-	ev = append(ev, fmt.Sprintf("%s → %s (%s)", top.why, top.entry.ID, top.entry.Reason))
+	ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
+	d.Entries = make([]EntryRef, 0, len(best))
 	for _, cd := range best {
 		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
 	}
@@ -187,40 +227,40 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 // statusCandidates adds the entries for the enhanced status code: the
 // registry entry, a provider's own entry for an unregistered code, or the
 // X.Y.0 parent when nothing covers the exact code.
-func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string), ev *[]string) {
+func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string, string), ev *[]string) {
 	st, _ := smtpcode.ParseStatus(in.status)
-	*ev = append(*ev, fmt.Sprintf("enhanced status %s (%s)", in.status, className(st.Class)))
+	*ev = append(*ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
 		*ev = append(*ev, fmt.Sprintf("class mismatch: reply %d is %s but status %s is %s; the reply code decides whether to retry",
 			in.reply, className(smtpcode.ReplyClass(in.reply)), in.status, className(st.Class)))
 	}
 	registered := false
-	for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindStatus, Value: st.Generic().String()}) {
+	for _, e := range c.byStatus[st.Generic()] {
 		if e.Source == "enhanced" {
 			registered = true
 			score := scoreStatus
 			if vagueStatus(st) {
 				score = scoreVagueStatus
 			}
-			add(e, score, "enhanced status "+in.status)
+			add(e, score, "enhanced status", in.status)
 		}
 	}
 	if !registered && st.Class != smtpcode.ClassNone {
 		// An unregistered code is a provider's own (Microsoft 5.7.708):
 		// its entry speaks for it, the first in file order if several.
-		for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindStatus, Value: st.String()}) {
+		for _, e := range c.byStatus[st] {
 			if e.Provider != "" {
-				add(e, scoreProviderCode, "provider code "+in.status)
+				add(e, scoreProviderCode, "provider code", in.status)
 				registered = true
 				break
 			}
 		}
 	}
 	if !registered {
-		for _, e := range c.kb.ByCode(kb.Code{Kind: kb.KindStatus, Value: st.Parent().Generic().String()}) {
+		for _, e := range c.byStatus[st.Parent().Generic()] {
 			if e.Source == "enhanced" {
-				*ev = append(*ev, fmt.Sprintf("%s is not registered; falling back to %s (RFC 3463 section 3.1)", in.status, st.Parent()))
-				add(e, scoreStatusParent, "status parent "+st.Parent().String())
+				*ev = append(*ev, in.status+" is not registered; falling back to "+st.Parent().String()+" (RFC 3463 section 3.1)")
+				add(e, scoreStatusParent, "status parent", st.Parent().String())
 			}
 		}
 	}
@@ -274,17 +314,15 @@ func (c *Classifier) consistent(e *kb.Entry, in *input) bool {
 // rank orders the candidates best first and keeps one per entry. Ties are
 // broken by source order and entry id, never by map order.
 func (c *Classifier) rank(cands []candidate) []candidate {
-	sort.SliceStable(cands, func(i, j int) bool {
-		if cands[i].score != cands[j].score {
-			return cands[i].score > cands[j].score
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		if a.score != b.score {
+			return b.score - a.score
 		}
-		return cands[i].entry.ID < cands[j].entry.ID
+		return strings.Compare(a.entry.ID, b.entry.ID)
 	})
 	out := cands[:0]
-	seen := map[*kb.Entry]bool{}
 	for _, cd := range cands {
-		if !seen[cd.entry] {
-			seen[cd.entry] = true
+		if !slices.ContainsFunc(out, func(o candidate) bool { return o.entry == cd.entry }) {
 			out = append(out, cd)
 		}
 	}
@@ -413,13 +451,11 @@ var providerSignals = []struct{ fragment, provider string }{
 }
 
 func (c *Classifier) detectProvider(in *input) string {
+	if in.provider != "" {
+		return in.provider
+	}
 	if in.jsonCode != "" && in.jsonCommand != "" {
 		return "nodemailer"
-	}
-	for _, s := range providerSignals {
-		if strings.Contains(in.norm, s.fragment) {
-			return s.provider
-		}
 	}
 	return ""
 }

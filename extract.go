@@ -1,6 +1,7 @@
 package maildx
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -31,16 +32,22 @@ type input struct {
 	hex       []string
 	names     []string // tokens with an upper-case letter or digit, for name-code lookup
 
-	norm string // lower-cased, continuation prefixes removed, whitespace collapsed
+	norm []byte // lower-cased, continuation prefixes removed, whitespace collapsed
+
+	known    func(string) bool
+	provider string // set by the classifier's scan from provider signals
 }
 
 // parseInput extracts codes and the normalized text. It never fails: a
 // text it cannot read yields an input with no codes.
-func parseInput(text string) *input {
+//
+// known reports whether a code-shaped token names a knowledge-base code;
+// only those are kept, so ordinary texts allocate nothing for names.
+func parseInput(text string, known func(string) bool) *input {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
-	in := &input{raw: text}
+	in := &input{raw: text, known: known}
 	body := text
 	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") || httpPrefix(t) > 0 {
 		body = in.readJSON(t)
@@ -169,7 +176,7 @@ func (in *input) scanCodes(s string) {
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 				j++
 			}
-			tok := strings.TrimRight(s[i:j], ".")
+			tok := trimDots(s[i:j])
 			end := i + len(tok)
 			if boundaryBefore(s, i) && boundaryAfter(s, end) {
 				in.numberToken(s, i, tok, lineStart)
@@ -191,7 +198,7 @@ func (in *input) scanCodes(s string) {
 				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 					j++
 				}
-				tok := strings.TrimRight(s[i:j], ".")
+				tok := trimDots(s[i:j])
 				if st, ok := smtpcode.ParseStatus(tok); ok && boundaryAfter(s, i+len(tok)) && in.status == "" {
 					in.status, in.statusX = st.String(), true
 				}
@@ -205,7 +212,7 @@ func (in *input) scanCodes(s string) {
 				j++
 			}
 			tok := strings.TrimRight(s[i:j], "-_")
-			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) {
+			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) && (in.known == nil || in.known(tok)) {
 				in.names = appendUnique(in.names, tok)
 			}
 			i = j
@@ -256,6 +263,13 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	if in.reply == 0 || (!in.replyLine && lineStart) {
 		in.reply, in.replyLine = n, lineStart
 	}
+}
+
+func trimDots(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 func followedByStatus(after string) bool {
@@ -335,48 +349,51 @@ func appendUnique(list []string, s string) []string {
 // normalize prepares text for phrase matching: it drops the "550-5.1.1 "
 // prefixes of continuation lines (Gmail splits sentences across them),
 // collapses whitespace to single spaces, and lower-cases.
-func normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for line := range strings.Lines(s) {
-		line = strings.TrimRight(line, "\r\n")
-		line = stripReplyPrefix(line)
+func normalize(s string) []byte {
+	out := make([]byte, 0, len(s))
+	space, ascii := false, true
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		line = line[replyPrefixLen(line):]
 		for i := 0; i < len(line); i++ {
 			c := line[i]
-			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-				space = b.Len() > 0
+			switch {
+			case c == ' ' || c == '\t' || c == '\r':
+				space = len(out) > 0
 				continue
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			case c >= 0x80:
+				ascii = false
 			}
 			if space {
-				b.WriteByte(' ')
+				out = append(out, ' ')
 				space = false
 			}
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b.WriteByte(c)
+			out = append(out, c)
 		}
-		space = b.Len() > 0
+		space = len(out) > 0
 	}
-	out := b.String()
-	for i := 0; i < len(out); i++ {
-		if out[i] >= 0x80 {
-			return strings.ToLower(out) // non-ASCII: let Unicode case folding do it (Ü → ü)
-		}
+	if !ascii {
+		return bytes.ToLower(out) // let Unicode case folding do the rest (Ü → ü)
 	}
 	return out
 }
 
-// stripReplyPrefix removes "550-5.1.1 " or "550 5.1.1 " from a line of a
-// multi-line reply after the first, keeping the text.
-func stripReplyPrefix(line string) string {
+// replyPrefixLen returns the length of a leading "550-5.1.1 " or
+// "550 5.1.1 " (with any indentation), 0 when the line has none.
+func replyPrefixLen(line string) int {
 	t := strings.TrimLeft(line, " \t")
 	if len(t) < 4 || t[3] != '-' && t[3] != ' ' {
-		return line
+		return 0
 	}
 	if _, ok := smtpcode.ParseReply(t[:3], false); !ok {
-		return line
+		return 0
 	}
 	rest := t[4:]
 	j := 0
@@ -386,5 +403,5 @@ func stripReplyPrefix(line string) string {
 	if _, ok := smtpcode.ParseStatus(rest[:j]); ok {
 		rest = rest[j:]
 	}
-	return " " + strings.TrimLeft(rest, " ")
+	return len(line) - len(rest)
 }

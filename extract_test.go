@@ -40,7 +40,7 @@ func TestScanCodes(t *testing.T) {
 		{"#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##", 550, "5.1.1", "", "RESOLVER.ADR.RecipNotFound"},
 	}
 	for _, tt := range tests {
-		in := parseInput(tt.in)
+		in := parseInput(tt.in, nil)
 		if in.reply != tt.reply || in.status != tt.status {
 			t.Errorf("%q: reply %d status %q; want %d %q", tt.in, in.reply, in.status, tt.reply, tt.status)
 		}
@@ -67,7 +67,7 @@ func contains(list []string, s string) bool {
 
 func TestNormalizeJoinsContinuationLines(t *testing.T) {
 	in := "550-5.1.1 The email account that you tried to reach does\r\n550-5.1.1 not exist. Please try double-checking\r\n550 5.1.1 the recipient's email address for typos. gsmtp"
-	got := parseInput(in).norm
+	got := string(parseInput(in, nil).norm)
 	want := "the email account that you tried to reach does not exist. please try double-checking the recipient's email address for typos. gsmtp"
 	if got != want {
 		t.Errorf("norm = %q\nwant  %q", got, want)
@@ -75,20 +75,20 @@ func TestNormalizeJoinsContinuationLines(t *testing.T) {
 }
 
 func TestReadJSON(t *testing.T) {
-	in := parseInput(`{"code":"EENVELOPE","response":"421 4.3.0 Temporary System Problem. Try again later ... gsmtp","responseCode":421,"command":"RCPT TO"}`)
+	in := parseInput(`{"code":"EENVELOPE","response":"421 4.3.0 Temporary System Problem. Try again later ... gsmtp","responseCode":421,"command":"RCPT TO"}`, nil)
 	if in.jsonCode != "EENVELOPE" || in.jsonCommand != "RCPT TO" || in.reply != 421 || in.status != "4.3.0" {
 		t.Errorf("nodemailer JSON: %+v", in)
 	}
-	in = parseInput(`HTTP 400 {"message": "'from' parameter is missing"}`)
-	if in.httpStatus != 400 || !strings.Contains(in.norm, "parameter is missing") || in.reply != 0 {
+	in = parseInput(`HTTP 400 {"message": "'from' parameter is missing"}`, nil)
+	if in.httpStatus != 400 || !strings.Contains(string(in.norm), "parameter is missing") || in.reply != 0 {
 		t.Errorf("Mailgun JSON: %+v", in)
 	}
-	in = parseInput(`{"errors":[{"message":"The from address does not match a verified Sender Identity.","field":"from"}]}`)
-	if !strings.Contains(in.norm, "verified sender identity") {
+	in = parseInput(`{"errors":[{"message":"The from address does not match a verified Sender Identity.","field":"from"}]}`, nil)
+	if !strings.Contains(string(in.norm), "verified sender identity") {
 		t.Errorf("SendGrid JSON: %+v", in)
 	}
-	in = parseInput(`{not json`)
-	if in.norm != "{not json" {
+	in = parseInput(`{not json`, nil)
+	if string(in.norm) != "{not json" {
 		t.Errorf("broken JSON must be read as text: %q", in.norm)
 	}
 }

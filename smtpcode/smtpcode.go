@@ -49,28 +49,32 @@ func (s Status) Parent() Status { return Status{Class: s.Class, Subject: s.Subje
 // the class must be 2, 4 or 5. Anything else is rejected so that version
 // numbers and IP address fragments are not read as status codes.
 func ParseStatus(s string) (Status, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
+	if len(s) < 5 || s[1] != '.' {
 		return Status{}, false
 	}
 	var st Status
-	switch parts[0] {
-	case "2":
+	switch s[0] {
+	case '2':
 		st.Class = ClassSuccess
-	case "4":
+	case '4':
 		st.Class = ClassTransient
-	case "5":
+	case '5':
 		st.Class = ClassPermanent
-	case "X", "x":
+	case 'X', 'x':
 		st.Class = ClassNone
 	default:
 		return Status{}, false
 	}
-	var ok bool
-	if st.Subject, ok = number(parts[1]); !ok {
+	rest := s[2:]
+	dot := strings.IndexByte(rest, '.')
+	if dot < 0 {
 		return Status{}, false
 	}
-	if st.Detail, ok = number(parts[2]); !ok {
+	var ok bool
+	if st.Subject, ok = number(rest[:dot]); !ok {
+		return Status{}, false
+	}
+	if st.Detail, ok = number(rest[dot+1:]); !ok {
 		return Status{}, false
 	}
 	return st, true
