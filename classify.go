@@ -7,8 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	ac "github.com/petar-dambovaliev/aho-corasick"
-
+	"github.com/maildx/maildx/internal/phrase"
 	"github.com/maildx/maildx/kb"
 	"github.com/maildx/maildx/smtpcode"
 )
@@ -17,7 +16,7 @@ import (
 // (the phrase automaton is the expensive part) and is safe for concurrent use.
 type Classifier struct {
 	kb        *kb.KB
-	matcher   ac.AhoCorasick
+	matcher   *phrase.Matcher
 	fragments []fragment             // pattern index → fragment
 	byName    map[string][]*kb.Entry // name codes, exact case
 	byHex     map[string][]*kb.Entry
@@ -80,8 +79,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 	for _, ps := range providerSignals {
 		patterns = append(patterns, ps.fragment)
 	}
-	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: true})
-	c.matcher = b.Build(patterns)
+	c.matcher = phrase.New(patterns)
 	return c
 }
 
@@ -185,14 +183,14 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 
 	// Phrases: one pass over the normalized text.
-	it := c.matcher.IterOverlappingByte(in.norm)
+	var mbuf [32]phrase.Match
 	signal := len(providerSignals)
-	for m := it.Next(); m != nil; m = it.Next() {
-		if p := m.Pattern(); p >= len(c.fragments) {
+	for _, m := range c.matcher.Find(in.norm, mbuf[:0]) {
+		if p := int(m.Pattern); p >= len(c.fragments) {
 			signal = min(signal, p-len(c.fragments))
 			continue
 		}
-		f := c.fragments[m.Pattern()]
+		f := c.fragments[m.Pattern]
 		for _, e := range f.entries {
 			score := scoreGenericText
 			if e.Provider != "" {

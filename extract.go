@@ -49,12 +49,22 @@ func parseInput(text string, known func(string) bool) *input {
 	}
 	in := &input{raw: text, known: known}
 	body := text
-	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") || httpPrefix(t) > 0 {
-		body = in.readJSON(t)
+	if i := firstNonSpace(text); i < len(text) && (text[i] == '{' || text[i] == '[' || text[i] == 'H') {
+		if t := strings.TrimSpace(text); t[0] != 'H' || httpPrefix(t) > 0 {
+			body = in.readJSON(t)
+		}
 	}
 	in.scanCodes(body)
 	in.norm = normalize(body)
 	return in
+}
+
+func firstNonSpace(s string) int {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
 }
 
 // httpPrefix reads a leading "HTTP 400" / "HTTP/1.1 400" / "400 Bad Request {"
@@ -211,7 +221,10 @@ func (in *input) scanCodes(s string) {
 			for j < len(s) && (isAlnumByte(s[j]) || s[j] == '-' || s[j] == '_' || s[j] == '.' && isAlnum(s, j+1)) {
 				j++
 			}
-			tok := strings.TrimRight(s[i:j], "-_")
+			tok := s[i:j]
+			for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
+				tok = tok[:len(tok)-1]
+			}
 			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) && (in.known == nil || in.known(tok)) {
 				in.names = appendUnique(in.names, tok)
 			}
@@ -388,7 +401,7 @@ func normalize(s string) []byte {
 // replyPrefixLen returns the length of a leading "550-5.1.1 " or
 // "550 5.1.1 " (with any indentation), 0 when the line has none.
 func replyPrefixLen(line string) int {
-	t := strings.TrimLeft(line, " \t")
+	t := line[firstNonSpace(line):]
 	if len(t) < 4 || t[3] != '-' && t[3] != ' ' {
 		return 0
 	}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Times `maildx explain --lines --json` end to end on 1,000,000 lines made by
+# repeating testdata/errors.txt (real-world error strings), and runs
+# BenchmarkExplain on one core. Target (issue 3): >= 100,000 lines/s end to
+# end and >= 250,000 explanations/s in the benchmark.
+#
+# Usage: bench/explain.sh [LINES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+out=bench/out
+mkdir -p "$out"
+
+go build -o "$out/maildx" ./cmd/maildx
+grep -v '^#' testdata/errors.txt | grep -v '^$' | sed 's/\\n/ /g' > "$out/errors.one"
+n=$(wc -l < "$out/errors.one")
+reps=$(( (lines + n - 1) / n ))
+: > "$out/input.txt"
+for _ in $(seq "$reps"); do cat "$out/errors.one"; done | head -n "$lines" > "$out/input.txt"
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "input: $(wc -l < "$out/input.txt") lines, $(du -h "$out/input.txt" | cut -f1)"
+start=$(date +%s.%N)
+"$out/maildx" explain --lines --json < "$out/input.txt" > "$out/output.jsonl"
+end=$(date +%s.%N)
+got=$(wc -l < "$out/output.jsonl")
+secs=$(echo "$end - $start" | bc -l)
+printf 'explain --lines --json: %d results in %.2f s = %.0f lines/s\n' "$got" "$secs" "$(echo "$got / $secs" | bc -l)"
+
+go test -run '^$' -bench '^BenchmarkExplain$' -benchtime 3s -cpu 1 . | grep -E 'Benchmark|ok'

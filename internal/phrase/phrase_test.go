@@ -1,0 +1,88 @@
+package phrase
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// naive is the obvious quadratic search, the reference for Find.
+func naive(patterns []string, text string) []Match {
+	first := map[string]int{}
+	for i, p := range patterns {
+		if _, ok := first[p]; !ok && p != "" {
+			first[p] = i
+		}
+	}
+	var out []Match
+	for end := 1; end <= len(text); end++ {
+		var here []Match
+		for p, i := range first {
+			if strings.HasSuffix(text[:end], p) {
+				here = append(here, Match{int32(i), int32(end)})
+			}
+		}
+		slices.SortFunc(here, func(a, b Match) int { return len(patterns[b.Pattern]) - len(patterns[a.Pattern]) })
+		out = append(out, here...)
+	}
+	return out
+}
+
+func sorted(ms []Match) []Match {
+	ms = slices.Clone(ms)
+	slices.SortFunc(ms, func(a, b Match) int {
+		if a.End != b.End {
+			return int(a.End - b.End)
+		}
+		return int(a.Pattern - b.Pattern)
+	})
+	return ms
+}
+
+func TestFind(t *testing.T) {
+	patterns := []string{"he", "she", "his", "hers", "user unknown", "unknown", "user", "", "he"}
+	m := New(patterns)
+	for _, text := range []string{"ushers", "recipient address rejected: user unknown in virtual mailbox table", "", "hhhhe", "sheshe"} {
+		got, want := sorted(m.Find([]byte(text), nil)), sorted(naive(patterns, text))
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: got %v want %v", text, got, want)
+		}
+	}
+}
+
+func TestFindRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "abc "[r.IntN(4)]
+		}
+		return string(b)
+	}
+	for round := 0; round < 200; round++ {
+		var patterns []string
+		for i := 0; i < 1+r.IntN(20); i++ {
+			patterns = append(patterns, word(1+r.IntN(5)))
+		}
+		text := word(r.IntN(60))
+		got, want := sorted(New(patterns).Find([]byte(text), nil)), sorted(naive(patterns, text))
+		if !slices.Equal(got, want) {
+			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
+		}
+	}
+}
+
+func FuzzFind(f *testing.F) {
+	f.Add("user unknown|mailbox full|unknown", "550 user unknown")
+	f.Fuzz(func(t *testing.T, pats, text string) {
+		patterns := strings.Split(pats, "|")
+		if len(patterns) > 50 {
+			patterns = patterns[:50]
+		}
+		got, want := sorted(New(patterns).Find([]byte(text), nil)), sorted(naive(patterns, text))
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %v want %v", got, want)
+		}
+	})
+}
