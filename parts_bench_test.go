@@ -31,4 +31,3 @@ func BenchmarkParts(b *testing.B) {
 		}
 	})
 }
-
