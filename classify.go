@@ -22,11 +22,15 @@ type Classifier struct {
 	byHex     map[string][]*kb.Entry
 	byReply   map[int][]*kb.Entry             // reply code → its smtp entries
 	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
+	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
 }
 
 type fragment struct {
 	text    string
 	entries []*kb.Entry
+	// shared is set when entries of more than one source carry the phrase:
+	// such a phrase says nothing about who sent it.
+	shared bool
 }
 
 var (
@@ -42,17 +46,25 @@ func defaultClassifier() *Classifier {
 // NewClassifier compiles the phrase automaton for k.
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
-		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}}
+		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{}}
 	index := map[string]int{}
 	for _, e := range k.Entries() {
 		for _, m := range e.Match {
+			m = string(normalize(m))
+			if len(m) < 4 {
+				continue
+			}
 			i, ok := index[m]
 			if !ok {
 				i = len(c.fragments)
 				index[m] = i
 				c.fragments = append(c.fragments, fragment{text: m})
 			}
-			c.fragments[i].entries = append(c.fragments[i].entries, e)
+			f := &c.fragments[i]
+			if len(f.entries) > 0 && f.entries[0].Source != e.Source {
+				f.shared = true
+			}
+			f.entries = append(f.entries, e)
 		}
 		for _, code := range e.ParsedCodes() {
 			switch code.Kind {
@@ -67,6 +79,10 @@ func NewClassifier(k *kb.KB) *Classifier {
 			case kb.KindStatus:
 				if st, ok := smtpcode.ParseStatus(code.Value); ok {
 					c.byStatus[st] = append(c.byStatus[st], e)
+				}
+			case kb.KindHTTP:
+				if n, err := strconv.Atoi(code.Value); err == nil {
+					c.byHTTP[n] = append(c.byHTTP[n], e)
 				}
 			}
 		}
@@ -92,17 +108,19 @@ func (c *Classifier) knownName(tok string) bool {
 // "a provider's own message beats the enhanced code, which beats the reply
 // code; recognised text beats a vague code".
 const (
-	scoreProviderText  = 1000 // a provider entry's phrase (plus the phrase length)
-	scoreHex           = 950
-	scoreName          = 900 // TSS04, S3150, ECONNREFUSED …
-	scoreProviderCode  = 850 // a provider's own unregistered code (5.7.708)
-	scoreStatus        = 700 // a registered, specific enhanced code
-	scoreGenericText   = 600 // a phrase of a generic source (plus the phrase length)
-	scoreVagueStatus   = 400 // X.0.0, X.Y.0, X.7.1 …
-	scoreStatusParent  = 350 // fallback to X.Y.0 of an unregistered code
-	scoreReply         = 200
-	scoreUndecided     = 50 // entries whose reason is onhold: context, not a verdict
-	scoreLengthDivisor = 1  // phrase length adds to the score, so longer phrases win
+	scoreProviderText = 1000 // a provider entry's phrase (plus the phrase length)
+	scoreHex          = 1250 // a vendor's own code is more specific than its prose
+	scoreName         = 1200 // TSS04, S3150, RP-002, ECONNREFUSED …
+	scoreProviderCode = 850  // a provider's own unregistered code (5.7.708)
+	scoreHTTP         = 800  // the HTTP status of the detected provider's API
+	scoreWrapper      = 650  // a library's wrapper code (nodemailer ESOCKET): the text inside says more
+	scoreStatus       = 700  // a registered, specific enhanced code
+	scoreGenericText  = 700  // a phrase of a generic source (plus the phrase length)
+	scoreVagueStatus  = 400  // X.0.0, X.Y.0, X.7.1 …
+	scoreStatusParent = 350  // fallback to X.Y.0 of an unregistered code
+	scoreReply        = 200
+	scoreUndecided    = 50 // entries whose reason is onhold: context, not a verdict
+	// A phrase's length is added to its score, so longer phrases win.
 )
 
 // candidate is one entry the evidence points at. The explanation of why is
@@ -113,6 +131,9 @@ type candidate struct {
 	score  int
 	why    string // "phrase", "code", "enhanced status", …
 	detail string // the phrase or code
+	// claimed: the evidence identifies the entry's provider (its own code,
+	// or a phrase that claims it).
+	claimed bool
 }
 
 func (cd candidate) explain() string {
@@ -143,7 +164,8 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		if e.Reason == "onhold" && score > scoreUndecided {
 			score = scoreUndecided + score/100
 		}
-		cands = append(cands, candidate{e, score, why, detail})
+		claimed := e.Provider != "" && (why == "code" || why == "client code" || why == "provider code")
+		cands = append(cands, candidate{e, score, why, detail, claimed})
 	}
 
 	// Codes.
@@ -151,7 +173,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		r := strconv.Itoa(in.reply)
 		d.Codes = append(d.Codes, r)
 		ev = append(ev, "reply code "+r+" ("+className(smtpcode.ReplyClass(in.reply))+")")
-		for _, e := range c.byReply[in.reply] {
+		for _, e := range codeEntries(c.byReply[in.reply]) {
 			add(e, scoreReply, "reply code", r)
 		}
 	}
@@ -173,7 +195,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		if es := c.byName[n]; len(es) > 0 {
 			d.Codes = appendUnique(d.Codes, n)
 			for _, e := range codeEntries(es) {
-				add(e, scoreName, "code", n)
+				score := scoreName
+				if wrapperSource(e.Source) {
+					score = scoreWrapper
+				}
+				add(e, score, "code", n)
 			}
 		}
 	}
@@ -182,30 +208,49 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		ev = append(ev, "HTTP status "+strconv.Itoa(in.httpStatus))
 	}
 
-	// Phrases: one pass over the normalized text.
+	// Phrases: one pass over the normalized text. Provider signals ride
+	// along; they are needed first, to know which provider phrases may
+	// claim their provider.
 	var mbuf [32]phrase.Match
+	matches := c.matcher.Find(in.norm, mbuf[:0])
 	signal := len(providerSignals)
-	for _, m := range c.matcher.Find(in.norm, mbuf[:0]) {
+	for _, m := range matches {
 		if p := int(m.Pattern); p >= len(c.fragments) {
 			signal = min(signal, p-len(c.fragments))
+		}
+	}
+	if signal < len(providerSignals) {
+		in.provider = providerSignals[signal].provider
+	} else if in.jsonProvider != "" {
+		in.provider = in.jsonProvider
+	}
+	for _, m := range matches {
+		if int(m.Pattern) >= len(c.fragments) {
 			continue
 		}
-		f := c.fragments[m.Pattern]
+		f := &c.fragments[m.Pattern]
 		for _, e := range f.entries {
 			score := scoreGenericText
-			if e.Provider != "" {
+			claimed := c.claims(e, f, in)
+			if claimed {
 				score = scoreProviderText
 			}
-			score += len(f.text) / scoreLengthDivisor
+			score += len(f.text)
 			if e.Provider != "" && !c.consistent(e, in) {
 				score -= 300
 			}
 			add(e, score, "phrase", f.text)
+			cands[len(cands)-1].claimed = claimed
 		}
 	}
 
-	if signal < len(providerSignals) {
-		in.provider = providerSignals[signal].provider
+	if in.httpStatus != 0 && in.provider != "" {
+		for _, e := range c.byHTTP[in.httpStatus] {
+			if e.Provider == in.provider && len(e.Match) == 0 {
+				add(e, scoreHTTP, "HTTP status", strconv.Itoa(in.httpStatus))
+				cands[len(cands)-1].claimed = true
+			}
+		}
 	}
 	best := c.rank(cands)
 	if len(best) == 0 {
@@ -217,10 +262,45 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	for _, cd := range best {
 		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
 	}
-	c.decide(&d, in, top.entry, &ev, o)
+	c.decide(&d, in, top, &ev, o)
 	d.Evidence = ev
 	return d
 }
+
+// minClaimLen is the length from which a provider's phrase is distinctive
+// enough to name the provider without any other signal.
+const minClaimLen = 24
+
+// claims reports whether a provider entry's phrase identifies its provider:
+// the text carries that provider's signal (gsmtp, outlook.com, …), or the
+// phrase is long and no other source uses it. "temporarily deferred" in
+// the SendGrid file must not make every deferral SendGrid's.
+func (c *Classifier) claims(e *kb.Entry, f *fragment, in *input) bool {
+	if e.Provider == "" {
+		return false
+	}
+	if in.provider != "" {
+		return in.provider == e.Provider
+	}
+	if in.httpStatus != 0 && hasHTTP(e, in.httpStatus) {
+		return true
+	}
+	return !f.shared && len(f.text) >= minClaimLen
+}
+
+func hasHTTP(e *kb.Entry, status int) bool {
+	for _, c := range e.ParsedCodes() {
+		if c.Kind == kb.KindHTTP && c.Value == strconv.Itoa(status) {
+			return true
+		}
+	}
+	return false
+}
+
+// wrapperSource reports sources whose codes wrap another error: a
+// nodemailer ESOCKET or EENVELOPE says where it failed, the message or
+// server reply inside says why.
+func wrapperSource(source string) bool { return source == "nodemailer" }
 
 // statusCandidates adds the entries for the enhanced status code: the
 // registry entry, a provider's own entry for an unregistered code, or the
@@ -236,6 +316,9 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 	for _, e := range c.byStatus[st.Generic()] {
 		if e.Source == "enhanced" {
 			registered = true
+			if st.Class == smtpcode.ClassSuccess && vagueStatus(st) && in.reply != 0 {
+				continue // "250 2.0.0 OK": the reply code's entry says it better
+			}
 			score := scoreStatus
 			if vagueStatus(st) {
 				score = scoreVagueStatus
@@ -264,21 +347,21 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 	}
 }
 
-// codeEntries picks, among the entries that share a client or vendor code,
-// those the code alone selects: an entry that also lists phrases is a
-// variant for one particular message (nodemailer's EENVELOPE "No recipients
-// defined") and must be chosen by its phrase, unless it is the only entry.
+// codeEntries picks, among the entries that share a code, the one the code
+// alone selects: an entry that also lists phrases is a variant for one
+// particular message (nodemailer's EENVELOPE "No recipients defined") and
+// must be chosen by its phrase, so the first entry without phrases speaks
+// for the bare code.
 func codeEntries(es []*kb.Entry) []*kb.Entry {
 	if len(es) <= 1 {
 		return es
 	}
-	var out []*kb.Entry
-	for _, e := range es {
+	for i, e := range es {
 		if len(e.Match) == 0 {
-			out = append(out, e)
+			return es[i : i+1]
 		}
 	}
-	return out
+	return es[:1] // all are variants: the first, by convention the general one
 }
 
 // vagueStatus reports codes that say little on their own: the X.Y.0
@@ -328,27 +411,34 @@ func (c *Classifier) rank(cands []candidate) []candidate {
 }
 
 // decide fills the verdict fields from the winning entry and the codes.
-func (c *Classifier) decide(d *Diagnosis, in *input, e *kb.Entry, ev *[]string, o options) {
+func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string, o options) {
+	e := top.entry
 	d.Reason, d.Category, d.Action, d.Fault = e.Reason, e.Category, e.Action, e.Fault
 	d.Temporary = e.Temporary
 	d.Severity, d.Frequency = e.Severity, e.Frequency
-	d.Provider = e.Provider
-	if d.Provider == "" {
-		d.Provider = c.detectProvider(in)
+	d.Provider = c.detectProvider(in)
+	if top.claimed {
+		d.Provider = e.Provider
 	}
 	t := e.Text.Get(o.lang)
 	d.Title, d.Meaning, d.Solution = t.Title, t.Meaning, t.Solution
 
-	// The reply code is the server's final word on retrying, except where a
-	// provider's own text says otherwise (Yahoo's 421 [TS03] "will not succeed").
+	// The reply code is the server's final word on retrying, except where an
+	// entry says on purpose that its code's class misleads (Yahoo's 421
+	// [TS03] "retrying will not succeed").
 	class := smtpcode.ReplyClass(in.reply)
 	if in.reply == 0 && in.status != "" {
 		st, _ := smtpcode.ParseStatus(in.status)
 		class = st.Class
 	}
-	providerText := e.Provider != "" && len(e.Match) > 0
 	switch {
-	case providerText:
+	case class == smtpcode.ClassSuccess:
+		if d.Reason != "delivered" && d.Category != "success" {
+			d.Reason, d.Category, d.Action, d.Fault = "delivered", "success", "none", "remote-system"
+			*ev = append(*ev, "success class (2xx): the message was accepted")
+		}
+		d.Temporary = false
+	case explicitClass(e):
 	case class == smtpcode.ClassTransient && !d.Temporary:
 		d.Temporary = true
 		*ev = append(*ev, "transient class (4xx): the failure may go away, so retry")
@@ -356,9 +446,17 @@ func (c *Classifier) decide(d *Diagnosis, in *input, e *kb.Entry, ev *[]string, 
 		d.Temporary = false
 		*ev = append(*ev, "permanent class (5xx): the server will not accept this message as it is")
 	}
+	if class == smtpcode.ClassTransient && d.Action == "none" {
+		d.Action = "retry"
+		*ev = append(*ev, "transient class (4xx): retry later")
+	}
 	if d.Temporary && d.Action == "suppress" {
 		d.Action = "retry"
 		*ev = append(*ev, "temporary failure: retry before suppressing the address")
+	}
+	if d.Temporary && d.Action == "fix-sender" && class == smtpcode.ClassTransient && (d.Category == "rate-limited" || d.Category == "reputation-block") {
+		d.Action = "retry"
+		*ev = append(*ev, "transient rate limit: slow down and retry")
 	}
 	if !d.Temporary && d.Action == "retry" && class == smtpcode.ClassPermanent {
 		d.Action = "fix-sender"
@@ -369,6 +467,34 @@ func (c *Classifier) decide(d *Diagnosis, in *input, e *kb.Entry, ev *[]string, 
 		d.RetryAfter = retryAfter(e, d.Category, o.attempt)
 	}
 	d.Kind = kindOf(in, e)
+}
+
+// explicitClass reports entries whose temporary flag deliberately differs
+// from the class of every code they list: the entry knows better than the
+// class digit (a 4xx that will never succeed).
+func explicitClass(e *kb.Entry) bool {
+	var class smtpcode.Class
+	for _, code := range e.ParsedCodes() {
+		var cl smtpcode.Class
+		switch code.Kind {
+		case kb.KindReply:
+			n, _ := strconv.Atoi(code.Value)
+			cl = smtpcode.ReplyClass(n)
+		case kb.KindStatus:
+			st, _ := smtpcode.ParseStatus(code.Value)
+			cl = st.Class
+		default:
+			continue
+		}
+		if cl == smtpcode.ClassNone {
+			continue
+		}
+		if class != smtpcode.ClassNone && cl != class {
+			return false
+		}
+		class = cl
+	}
+	return class == smtpcode.ClassTransient && !e.Temporary || class == smtpcode.ClassPermanent && e.Temporary
 }
 
 // hardBounce implements DESIGN.md: true for userunknown, hostunknown,
@@ -438,10 +564,18 @@ var providerSignals = []struct{ fragment, provider string }{
 	{"protection.outlook.com", "microsoft"},
 	{"outlook.com", "microsoft"},
 	{"hotmail", "microsoft"},
+	{"storedrv.", "microsoft"},
+	{"resolver.adr.", "microsoft"},
+	{"resolver.rst.", "microsoft"},
+	{"exchangelabs", "microsoft"},
 	{"yahoo", "yahoo"},
 	{"aol.com", "yahoo"},
 	{"amazonses", "ses"},
 	{"amazon ses", "ses"},
+	{".amazonaws.com", "ses"},
+	{"sg_event_id", "sendgrid"},
+	{"sg_message_id", "sendgrid"},
+	{"x-postmark", "postmark"},
 	{"mailgun", "mailgun"},
 	{"sendgrid", "sendgrid"},
 	{"postmark", "postmark"},

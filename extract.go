@@ -23,6 +23,7 @@ type input struct {
 	jsonCode     string // nodemailer "code": EENVELOPE
 	jsonCommand  string // nodemailer "command": RCPT TO
 	jsonResponse string // the remote SMTP reply or provider message inside the JSON
+	jsonProvider string // the provider whose payload shape this is
 	httpStatus   int
 
 	reply     int    // first reply code that reads as an SMTP reply, 0 if none
@@ -94,10 +95,12 @@ func httpPrefix(t string) int {
 
 // readJSON understands the JSON shapes people paste: a nodemailer error
 // object ({"code":"EENVELOPE","response":"421 …","responseCode":421,
-// "command":"RCPT TO"}) and ESP API responses ({"message": "…"},
-// {"errors":[{"message": "…"}]}), optionally after an "HTTP 400" prefix.
-// It returns the text to classify: the JSON's message fields joined, or the
-// original text when it is not JSON.
+// "command":"RCPT TO"}), ESP API responses ({"message": "…"},
+// {"errors":[{"message": "…"}]}, Postmark's {"ErrorCode":406,"Message":"…"})
+// and ESP events (Mailgun's "delivery-status", SES bounce objects), optionally
+// after an "HTTP 400" prefix. It returns the text to classify – the text
+// fields joined, in document order of the known keys, nested objects
+// included – or the original text when it is not JSON.
 func (in *input) readJSON(t string) string {
 	if n := httpPrefix(t); n > 0 {
 		in.httpStatus = n
@@ -114,7 +117,7 @@ func (in *input) readJSON(t string) string {
 	var parts []string
 	var walk func(v any, depth int)
 	walk = func(v any, depth int) {
-		if depth > 4 {
+		if depth > 6 {
 			return
 		}
 		switch x := v.(type) {
@@ -123,43 +126,54 @@ func (in *input) readJSON(t string) string {
 				walk(e, depth+1)
 			}
 		case map[string]any:
-			for _, k := range []string{"code", "command", "responseCode", "statusCode", "status", "response", "message", "error", "reason", "description", "diagnosticCode", "errors", "details"} {
+			if in.jsonProvider == "" {
+				for _, h := range jsonProviderKeys {
+					if _, ok := x[h.key]; ok {
+						in.jsonProvider = h.provider
+						break
+					}
+				}
+			}
+			for _, k := range jsonKeys {
 				val, ok := x[k]
 				if !ok {
 					continue
 				}
-				switch k {
-				case "code":
-					if s, ok := val.(string); ok && in.jsonCode == "" {
-						in.jsonCode = s
-					} else if f, ok := val.(float64); ok && f >= 400 && f < 600 && in.httpStatus == 0 && x["message"] != nil {
-						in.httpStatus = int(f)
-					}
-				case "command":
-					if s, ok := val.(string); ok {
-						in.jsonCommand = s
-					}
-				case "responseCode":
-					// The reply code is also at the start of "response"; that one is read by scanCodes.
-				case "statusCode", "status":
-					if f, ok := val.(float64); ok && f >= 100 && f < 600 && in.httpStatus == 0 {
-						in.httpStatus = int(f)
-					} else if s, ok := val.(string); ok {
-						parts = append(parts, s)
-					}
-				default:
-					if s, ok := val.(string); ok {
-						if k == "response" && in.jsonResponse == "" {
-							in.jsonResponse = s
+				switch val := val.(type) {
+				case string:
+					switch k {
+					case "code":
+						if in.jsonCode == "" {
+							in.jsonCode = val
 						}
-						parts = append(parts, s)
-					} else {
-						walk(val, depth+1)
+						parts = append(parts, val)
+					case "command":
+						in.jsonCommand = val
+					case "response":
+						if in.jsonResponse == "" {
+							in.jsonResponse = val
+						}
+						parts = append(parts, val)
+					default:
+						parts = append(parts, val)
 					}
+				case float64:
+					n := int(val)
+					switch k {
+					case "code", "responseCode":
+						// An SMTP reply code (nodemailer, Mailgun's delivery-status).
+						if smtpcode.ValidReply(n) && in.reply == 0 {
+							in.reply = n
+						}
+					case "statusCode", "status", "http_status":
+						if n >= 100 && n < 600 && in.httpStatus == 0 {
+							in.httpStatus = n
+						}
+					}
+				case map[string]any, []any:
+					walk(val, depth+1)
 				}
 			}
-		case string:
-			parts = append(parts, x)
 		}
 	}
 	walk(v, 0)
@@ -167,6 +181,31 @@ func (in *input) readJSON(t string) string {
 		return t
 	}
 	return strings.Join(parts, "\n")
+}
+
+// jsonProviderKeys name the provider whose payloads carry a key.
+var jsonProviderKeys = []struct{ key, provider string }{
+	{"sg_event_id", "sendgrid"},
+	{"sg_message_id", "sendgrid"},
+	{"delivery-status", "mailgun"},
+	{"log-level", "mailgun"},
+	{"notificationType", "ses"},
+	{"eventType", "ses"},
+	{"bounceType", "ses"},
+	{"ErrorCode", "postmark"},
+	{"RecordType", "postmark"},
+	{"MessageStream", "postmark"},
+}
+
+// jsonKeys are the keys whose values carry an error's text or codes, in
+// the order they are read (a fixed order: JSON object order is not kept).
+var jsonKeys = []string{
+	"code", "command", "responseCode", "statusCode", "status", "http_status",
+	"enhanced-code", "response", "message", "Message", "error", "Error", "errors",
+	"reason", "description", "diagnosticCode", "diagnostic-code", "bounceType", "bounceSubType",
+	"Type", "Description", "Details", "details", "delivery-status", "bounce", "bouncedRecipients",
+	"complaint", "complaintFeedbackType", "deliveryDelay", "delayType", "event", "severity",
+	"ErrorCode",
 }
 
 // scanCodes finds the reply code, the enhanced status code, hex client
@@ -209,7 +248,7 @@ func (in *input) scanCodes(s string) {
 					j++
 				}
 				tok := trimDots(s[i:j])
-				if st, ok := smtpcode.ParseStatus(tok); ok && boundaryAfter(s, i+len(tok)) && in.status == "" {
+				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
 					in.status, in.statusX = st.String(), true
 				}
 				i = j
@@ -241,6 +280,9 @@ func (in *input) scanCodes(s string) {
 // numberToken looks at one digits-and-dots token.
 func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	if st, ok := smtpcode.ParseStatus(tok); ok {
+		if st.Subject > 7 {
+			return // no subject above 7 is defined (RFC 3463); "Exim 4.96.2" is a version
+		}
 		if end := at + len(tok); end+1 < len(s) && s[end] == '-' && isAlnumByte(s[end+1]) {
 			return // "2.0.0-beta"
 		}
@@ -258,6 +300,14 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	n, ok := smtpcode.ParseReply(tok, false)
 	if !ok {
 		return
+	}
+	if before := strings.ToLower(s[max(0, at-10):at]); strings.HasSuffix(before, "http ") || strings.Contains(before, "http/1") || strings.Contains(before, "http/2") {
+		if in.httpStatus == 0 {
+			in.httpStatus = n
+		}
+		return
+	} else if strings.Contains(before, "errorcode") {
+		return // Postmark's API error numbers are not SMTP replies
 	}
 	// A reply code either starts a line (possibly after "said:" and the
 	// like on the same line), is followed by an enhanced code or a
@@ -331,14 +381,17 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' ||
 
 // codeShaped reports tokens that look like a vendor or library code rather
 // than a word: they contain a digit (TSS04, S3150, RP-001), are all
-// upper-case (EENVELOPE), or are dotted identifiers with capitals
+// upper-case (EENVELOPE), are CamelCase identifiers (MessageRejected,
+// HardBounce) or dotted identifiers with capitals
 // (RESOLVER.ADR.RecipNotFound). "Content" or "Invalid" are words.
 func codeShaped(s string) bool {
 	upper, lower, digit, dot := false, false, false, false
+	uppers := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= 'A' && c <= 'Z':
 			upper = true
+			uppers++
 		case c >= 'a' && c <= 'z':
 			lower = true
 		case c >= '0' && c <= '9':
@@ -347,7 +400,7 @@ func codeShaped(s string) bool {
 			dot = true
 		}
 	}
-	return digit || upper && !lower || upper && dot
+	return digit || upper && !lower || upper && dot || uppers >= 2 && s[0] >= 'A' && s[0] <= 'Z'
 }
 
 func appendUnique(list []string, s string) []string {
@@ -361,7 +414,9 @@ func appendUnique(list []string, s string) []string {
 
 // normalize prepares text for phrase matching: it drops the "550-5.1.1 "
 // prefixes of continuation lines (Gmail splits sentences across them),
-// collapses whitespace to single spaces, and lower-cases.
+// drops quote characters (straight, typographic, backticks), collapses
+// whitespace to single spaces, and lower-cases. Knowledge-base phrases go
+// through the same function, so both sides always agree.
 func normalize(s string) []byte {
 	out := make([]byte, 0, len(s))
 	space, ascii := false, true
@@ -378,6 +433,11 @@ func normalize(s string) []byte {
 			switch {
 			case c == ' ' || c == '\t' || c == '\r':
 				space = len(out) > 0
+				continue
+			case c == '\'' || c == '"' || c == '`':
+				continue // quoting differs between servers and copies of a message
+			case c == 0xE2 && i+2 < len(line) && line[i+1] == 0x80 && line[i+2] >= 0x98 && line[i+2] <= 0x9F:
+				i += 2 // typographic quotes ‘ ’ ‚ ‛ “ ” „ ‟
 				continue
 			case c >= 'A' && c <= 'Z':
 				c += 'a' - 'A'

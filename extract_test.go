@@ -68,7 +68,7 @@ func contains(list []string, s string) bool {
 func TestNormalizeJoinsContinuationLines(t *testing.T) {
 	in := "550-5.1.1 The email account that you tried to reach does\r\n550-5.1.1 not exist. Please try double-checking\r\n550 5.1.1 the recipient's email address for typos. gsmtp"
 	got := string(parseInput(in, nil).norm)
-	want := "the email account that you tried to reach does not exist. please try double-checking the recipient's email address for typos. gsmtp"
+	want := "the email account that you tried to reach does not exist. please try double-checking the recipients email address for typos. gsmtp"
 	if got != want {
 		t.Errorf("norm = %q\nwant  %q", got, want)
 	}

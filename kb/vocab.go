@@ -55,6 +55,8 @@ var Sources = []SourceInfo{
 	{"yahoo", Localized{EN: "Yahoo / AOL", DE: "Yahoo / AOL"}},
 	{"mailgun", Localized{EN: "Mailgun", DE: "Mailgun"}},
 	{"sendgrid", Localized{EN: "SendGrid", DE: "SendGrid"}},
+	{"ses", Localized{EN: "Amazon SES", DE: "Amazon SES"}},
+	{"postmark", Localized{EN: "Postmark", DE: "Postmark"}},
 	{"outlook-client", Localized{EN: "Outlook / Windows Mail client codes", DE: "Outlook-/Windows-Mail-Clientcodes"}},
 	{"nodemailer", Localized{EN: "nodemailer", DE: "nodemailer"}},
 }
