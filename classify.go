@@ -109,6 +109,7 @@ func (c *Classifier) knownName(tok string) bool {
 // code; recognised text beats a vague code".
 const (
 	scoreProviderText = 1000 // a provider entry's phrase (plus the phrase length)
+	scoreContext      = 2000 // the caller knows the reason (WithReason)
 	scoreHex          = 1250 // a vendor's own code is more specific than its prose
 	scoreName         = 1200 // TSS04, S3150, RP-002, ECONNREFUSED …
 	scoreProviderCode = 850  // a provider's own unregistered code (5.7.708)
@@ -155,6 +156,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	in := parseInput(text, c.knownName)
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
+	}
+	if o.status != "" && in.status == "" {
+		if st, ok := smtpcode.ParseStatus(strings.TrimSpace(o.status)); ok && st.Class != smtpcode.ClassNone && st.Subject <= 7 {
+			in.status = st.String()
+		}
 	}
 	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
 	ev := make([]string, 0, 6)
@@ -250,6 +256,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 				add(e, scoreHTTP, "HTTP status", strconv.Itoa(in.httpStatus))
 				cands[len(cands)-1].claimed = true
 			}
+		}
+	}
+	if o.reason != "" {
+		if e := c.reasonEntry(o.reason); e != nil {
+			add(e, scoreContext, "context", o.reason)
 		}
 	}
 	best := c.rank(cands)
@@ -458,6 +469,13 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 		d.Action = "retry"
 		*ev = append(*ev, "transient rate limit: slow down and retry")
 	}
+	if o.final && d.Temporary && d.Reason != "delivered" {
+		d.Temporary = false
+		*ev = append(*ev, "the reporting MTA gave up (DSN Action: failed): permanent for this message")
+		if d.Action == "retry" && hardBounce(d.Reason, false) {
+			d.Action = "suppress"
+		}
+	}
 	if !d.Temporary && d.Action == "retry" && class == smtpcode.ClassPermanent {
 		d.Action = "fix-sender"
 		*ev = append(*ev, "permanent failure: retrying the same message will not help")
@@ -495,6 +513,24 @@ func explicitClass(e *kb.Entry) bool {
 		class = cl
 	}
 	return class == smtpcode.ClassTransient && !e.Temporary || class == smtpcode.ClassPermanent && e.Temporary
+}
+
+// reasonEntry returns the entry that speaks for a reason decided by the
+// context: the generic mail-server entry, else the first with that reason.
+func (c *Classifier) reasonEntry(reason string) *kb.Entry {
+	var first *kb.Entry
+	for _, e := range c.kb.Entries() {
+		if e.Reason != reason {
+			continue
+		}
+		if e.Source == "mta" {
+			return e
+		}
+		if first == nil {
+			first = e
+		}
+	}
+	return first
 }
 
 // hardBounce implements DESIGN.md: true for userunknown, hostunknown,

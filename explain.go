@@ -67,6 +67,9 @@ type options struct {
 	lang    string
 	attempt int
 	http    int
+	status  string // from the context (a DSN's Status field), used when the text has none
+	final   bool   // the reporting MTA gave up: the failure is permanent for this message
+	reason  string // the context already decides the reason (an auto-reply, a feedback report)
 }
 
 // WithLang selects the language of Title, Meaning and Solution: "en"
@@ -80,6 +83,21 @@ func WithAttempt(n int) Option { return func(o *options) { o.attempt = n } }
 // WithHTTPStatus passes the HTTP status of a provider API response whose
 // body is the text (Mailgun answers 400/401/403/404/413/429/500).
 func WithHTTPStatus(code int) Option { return func(o *options) { o.http = code } }
+
+// WithStatus passes an enhanced status code known from the context – the
+// Status field of a delivery status notification – which counts when the
+// text itself carries none.
+func WithStatus(code string) Option { return func(o *options) { o.status = code } }
+
+// WithFinal says the failure is final for this message: a DSN with
+// Action: failed. A transient reason (a 4xx reply the MTA retried until it
+// gave up) is then no longer temporary.
+func WithFinal() Option { return func(o *options) { o.final = true } }
+
+// WithReason fixes the reason when the context has decided it already (a
+// message identified as an auto-reply or an ARF report); the text still
+// selects the codes and the provider.
+func WithReason(reason string) Option { return func(o *options) { o.reason = reason } }
 
 // Explain diagnoses one error text with the embedded knowledge base.
 func Explain(text string, opts ...Option) Diagnosis {

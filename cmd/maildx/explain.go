@@ -148,7 +148,7 @@ func writeDiagnosis(w io.Writer, d maildx.Diagnosis) {
 	if d.Temporary {
 		kind = label(l, "temporary")
 	}
-	line := []string{bounce, kind, label(l, "fault:"+d.Fault), label(l, "action") + ": " + d.Action}
+	line := []string{bounce, kind, label(l, "fault:"+d.Fault), label(l, "action") + ": " + label(l, "action:"+d.Action)}
 	if d.RetryAfter > 0 {
 		line = append(line, fmt.Sprintf("%s %s", label(l, "retry in"), duration(d.RetryAfter)))
 	}

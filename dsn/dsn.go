@@ -1,0 +1,315 @@
+// Package dsn reads bounce emails and returns one result per failed
+// recipient, each diagnosed by maildx's one classifier.
+//
+// It understands delivery status notifications (RFC 3464) inside
+// multipart/report (RFC 6522), internationalized DSNs (RFC 6533,
+// message/global-delivery-status), feedback reports (RFC 5965, ARF),
+// automatic replies (RFC 3834) and the plain-text bounces of MTAs that send
+// no machine-readable part (qmail, older Sendmail and Exim, Exchange 2003,
+// many providers): for those it finds the failed addresses in the text and
+// the error lines that belong to them.
+//
+// MIME decoding (quoted-printable, base64, legacy charsets such as
+// ISO-2022-JP, Shift_JIS, ISO-8859-x, Windows-125x) is done by
+// github.com/emersion/go-message. Input of any line ending (LF, CRLF, bare
+// CR) is accepted. Every part is read with a size bound; the parser never
+// panics on any input.
+package dsn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // legacy charsets
+
+	"github.com/maildx/maildx"
+)
+
+// Result is one recipient of one bounce. It carries the diagnosis of
+// maildx.Explain (its JSON fields inline) and the fields the bounce adds.
+// DSNAction is the DSN's Action field (RFC 3464 section 2.3.3); it is named
+// dsn_action in JSON because "action" is the diagnosis' advice.
+type Result struct {
+	maildx.Diagnosis
+	File         string `json:"file,omitempty"`
+	Recipient    string `json:"recipient"`
+	DSNAction    string `json:"dsn_action,omitempty"`
+	DSNStatus    string `json:"dsn_status,omitempty"`
+	Diagnostic   string `json:"diagnostic,omitempty"`
+	RemoteMTA    string `json:"remote_mta,omitempty"`
+	ReportingMTA string `json:"reporting_mta,omitempty"`
+	Command      string `json:"command,omitempty"`
+	Date         string `json:"date,omitempty"`
+	MessageID    string `json:"message_id,omitempty"`
+	Subject      string `json:"subject,omitempty"`
+	From         string `json:"from,omitempty"`
+	FeedbackType string `json:"feedback_type,omitempty"`
+	DecodedBy    string `json:"decoded_by"`
+}
+
+// Options adjust Parse.
+type Options struct {
+	Lang string // language of the diagnosis texts: "en" (default) or "de"
+	File string // copied into every Result.File
+}
+
+// Bounds on what one message may make the parser read.
+const (
+	maxMessage = 64 << 20 // whole message
+	maxPart    = 1 << 20  // one MIME part's decoded body
+	maxParts   = 500      // MIME parts per message
+	maxRecips  = 1000     // results per message
+)
+
+// ErrTooLarge is returned for a message above the size bound.
+var ErrTooLarge = errors.New("message too large")
+
+// Parse reads one message. It returns the results (none when the message
+// is not a bounce, feedback report or auto-reply) or an error when the
+// message cannot be read at all.
+func Parse(data []byte, opts Options) (results []Result, err error) {
+	if len(data) > maxMessage {
+		return nil, ErrTooLarge
+	}
+	defer func() {
+		// The MIME library is third-party code; a bug there must cost one
+		// message, not the whole run.
+		if r := recover(); r != nil {
+			results, err = nil, fmt.Errorf("malformed message: %v", r)
+		}
+	}()
+	m, err := readMessage(sanitizeHeader(normalizeNewlines(data)))
+	if err != nil {
+		return nil, err
+	}
+	var out []Result
+	switch {
+	case len(m.reports) > 0:
+		out = m.dsnResults(opts)
+	case m.feedback != "":
+		out = m.feedbackResults(opts)
+	case m.isBounce():
+		out = m.textResults(opts)
+	case m.isAutoReply():
+		out = m.autoReplyResults(opts)
+	}
+	for i := range out {
+		out[i].File = opts.File
+		m.fill(&out[i])
+	}
+	return out, nil
+}
+
+// normalizeNewlines turns CRLF and bare CR into LF.
+func normalizeNewlines(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+}
+
+// sanitizeHeader drops what makes a strict header parser give up on a
+// message that is otherwise readable: a leading mbox "From " line and
+// header lines that are neither a field nor a continuation.
+func sanitizeHeader(b []byte) []byte {
+	end := bytes.Index(b, []byte("\n\n"))
+	if end < 0 {
+		end = len(b)
+	}
+	head := b[:end]
+	clean := true
+	for _, line := range bytes.Split(head, []byte("\n")) {
+		if !headerLine(line) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return b
+	}
+	var out bytes.Buffer
+	out.Grow(len(b))
+	for _, line := range bytes.Split(head, []byte("\n")) {
+		if headerLine(line) {
+			out.Write(line)
+			out.WriteByte('\n')
+		}
+	}
+	out.Write(b[end:])
+	return out.Bytes()
+}
+
+// headerLine reports a header field ("Name: value", RFC 5322 section 2.2)
+// or a continuation line.
+func headerLine(line []byte) bool {
+	if len(line) == 0 {
+		return true
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		return true
+	}
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return false
+	}
+	for _, c := range line[:i] {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// parsed is what the MIME walk collects.
+type parsed struct {
+	header   message.Header
+	subject  string
+	from     string
+	to       string
+	texts    []string // human-readable parts, in order
+	reports  []string // message/delivery-status bodies
+	feedback string   // message/feedback-report body
+	orig     origInfo
+	rawText  string // body of a single-part message
+}
+
+type origInfo struct {
+	messageID, subject, from, to string
+}
+
+func readMessage(data []byte) (*parsed, error) {
+	e, err := message.Read(bytes.NewReader(data))
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		return nil, fmt.Errorf("reading message header: %w", err)
+	}
+	if e == nil {
+		return nil, errors.New("reading message: no header")
+	}
+	m := &parsed{header: e.Header}
+	m.subject = decodedHeader(e.Header, "Subject")
+	m.from = decodedHeader(e.Header, "From")
+	m.to = decodedHeader(e.Header, "To")
+	if e.Header.Len() == 0 {
+		return nil, errors.New("not an email: no header fields")
+	}
+	parts := 0
+	walkErr := e.Walk(func(path []int, part *message.Entity, err error) error {
+		if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+			return err
+		}
+		parts++
+		if parts > maxParts {
+			return errors.New("too many MIME parts")
+		}
+		mt, _, _ := part.Header.ContentType()
+		mt = strings.ToLower(mt)
+		if strings.HasPrefix(mt, "multipart/") {
+			return nil
+		}
+		body, rerr := io.ReadAll(io.LimitReader(part.Body, maxPart))
+		if rerr != nil && len(body) == 0 {
+			return nil // an undecodable part: skip it, keep the rest
+		}
+		s := string(body)
+		switch mt {
+		case "message/delivery-status", "message/global-delivery-status":
+			m.reports = append(m.reports, s)
+		case "message/feedback-report":
+			m.feedback = s
+		case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
+			if m.orig == (origInfo{}) {
+				m.orig = readOriginal(s)
+			}
+		case "text/html":
+			m.texts = append(m.texts, stripHTML(s))
+		case "", "text/plain", "text/enriched", "message/partial":
+			m.texts = append(m.texts, s)
+		default:
+			if strings.HasPrefix(mt, "text/") {
+				m.texts = append(m.texts, s)
+			}
+		}
+		return nil
+	})
+	if walkErr != nil && len(m.texts) == 0 && len(m.reports) == 0 {
+		// A broken MIME structure (truncated multipart, malformed part
+		// header): read the body as plain text rather than lose the bounce.
+		if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
+			body := data[i+2:]
+			if len(body) > maxPart {
+				body = body[:maxPart]
+			}
+			m.texts = append(m.texts, string(body))
+			if r := reportInText(string(body)); r != "" {
+				m.reports = append(m.reports, r)
+			}
+		}
+	}
+	return m, nil
+}
+
+// reportInText finds delivery-status fields in undecoded text (a report
+// part whose MIME header is broken): from the first Reporting-MTA or
+// Final-Recipient line to the next MIME boundary.
+func reportInText(s string) string {
+	i := strings.Index(s, "\nReporting-MTA:")
+	if j := strings.Index(s, "\nFinal-Recipient:"); i < 0 || j >= 0 && j < i {
+		i = j
+	}
+	if i < 0 {
+		return ""
+	}
+	r := s[i+1:]
+	if k := strings.Index(r, "\n--"); k >= 0 {
+		r = r[:k]
+	}
+	return r
+}
+
+func decodedHeader(h message.Header, key string) string {
+	if v, err := h.Text(key); err == nil {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(h.Get(key))
+}
+
+// readOriginal reads the header of the returned original message.
+func readOriginal(s string) origInfo {
+	msg, err := mail.ReadMessage(strings.NewReader(s + "\n\n"))
+	if err != nil {
+		return origInfo{}
+	}
+	dec := new(mimeWordDecoder)
+	return origInfo{
+		messageID: strings.TrimSpace(msg.Header.Get("Message-Id")),
+		subject:   dec.decode(msg.Header.Get("Subject")),
+		from:      dec.decode(msg.Header.Get("From")),
+		to:        dec.decode(msg.Header.Get("To")),
+	}
+}
+
+// fill copies the message-level fields into a result.
+func (m *parsed) fill(r *Result) {
+	if r.Date == "" {
+		r.Date = m.header.Get("Date")
+	}
+	r.MessageID = m.orig.messageID
+	r.Subject = m.orig.subject
+	r.From = m.orig.from
+	if r.Subject == "" {
+		r.Subject = m.subject
+	}
+}
+
+// text returns the human-readable text of the message, the returned
+// original cut off.
+func (m *parsed) text() string {
+	t := strings.Join(m.texts, "\n")
+	return cutOriginal(t)
+}

@@ -1,0 +1,127 @@
+package dsn
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+const postfixBounce = `Return-Path: <>
+From: MAILER-DAEMON@example.com (Mail Delivery System)
+To: sender@example.org
+Subject: Undelivered Mail Returned to Sender
+Date: Thu, 22 Feb 2024 20:50:02 +0100
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain; charset=us-ascii
+
+<jane@example.net>: host mx.example.net[192.0.2.4] said: 550 5.1.1
+    <jane@example.net>: Recipient address rejected: User unknown in virtual
+    mailbox table (in reply to RCPT TO command)
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.com
+Arrival-Date: Thu, 22 Feb 2024 20:50:00 +0100
+
+Final-Recipient: rfc822; jane@example.net
+Original-Recipient: rfc822;jane@example.net
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.example.net
+Diagnostic-Code: smtp; 550 5.1.1 <jane@example.net>: Recipient address
+    rejected: User unknown in virtual mailbox table
+
+Final-Recipient: rfc822; full@example.net
+Action: delayed
+Status: 4.2.2
+Diagnostic-Code: smtp; 452 4.2.2 Mailbox full
+
+--B
+Content-Type: message/rfc822
+
+Message-ID: <abc@example.org>
+From: Sender <sender@example.org>
+To: jane@example.net
+Subject: Hello
+
+Hi
+--B--
+`
+
+func TestParseRFC3464(t *testing.T) {
+	res, err := Parse([]byte(postfixBounce), Options{File: "x.eml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("want 2 results, got %d", len(res))
+	}
+	r := res[0]
+	if r.Recipient != "jane@example.net" || r.Reason != "userunknown" || !r.HardBounce || r.DSNAction != "failed" ||
+		r.ReportingMTA != "mail.example.com" || r.RemoteMTA != "mx.example.net" || r.Command != "RCPT" ||
+		r.MessageID != "<abc@example.org>" || r.Subject != "Hello" || r.File != "x.eml" || r.DecodedBy != "rfc3464" {
+		t.Errorf("first result: %+v", r)
+	}
+	if d := res[1]; d.Reason != "mailboxfull" || !d.Temporary || d.Action != "retry" {
+		t.Errorf("delayed result: reason %s temporary %v action %s", d.Reason, d.Temporary, d.Action)
+	}
+}
+
+// TestLineEndings: LF, CRLF and bare CR give the same results.
+func TestLineEndings(t *testing.T) {
+	lf := []byte(postfixBounce)
+	want, _ := json.Marshal(mustParse(t, lf))
+	for name, data := range map[string][]byte{
+		"crlf": bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n")),
+		"cr":   bytes.ReplaceAll(lf, []byte("\n"), []byte("\r")),
+	} {
+		got, _ := json.Marshal(mustParse(t, data))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+}
+
+func mustParse(t *testing.T, b []byte) []Result {
+	t.Helper()
+	res, err := Parse(b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestNotAMessage(t *testing.T) {
+	for _, in := range []string{"", "just some text without header", "\x00\x01\x02"} {
+		res, err := Parse([]byte(in), Options{})
+		if err == nil && len(res) > 0 {
+			t.Errorf("%q: got results", in)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(postfixBounce))
+	files, _ := filepath.Glob("testdata/set-of-emails/maildir/*.eml")
+	for i, p := range files {
+		if i%20 == 0 {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, _ := Parse(b, Options{})
+		for _, r := range res {
+			if r.Reason == "" || r.DecodedBy == "" {
+				t.Fatalf("incomplete result %+v", r)
+			}
+		}
+	})
+}

@@ -1,0 +1,189 @@
+package dsn
+
+import (
+	"bufio"
+	"io"
+	"mime"
+	"net/textproto"
+	"strings"
+
+	"github.com/emersion/go-message/charset"
+
+	"github.com/maildx/maildx"
+)
+
+// mimeWordDecoder decodes RFC 2047 encoded words with every charset
+// go-message knows.
+type mimeWordDecoder struct{ d *mime.WordDecoder }
+
+func (w *mimeWordDecoder) decode(s string) string {
+	if w.d == nil {
+		w.d = &mime.WordDecoder{CharsetReader: charset.Reader}
+	}
+	if out, err := w.d.DecodeHeader(s); err == nil {
+		return strings.TrimSpace(out)
+	}
+	return strings.TrimSpace(s)
+}
+
+// fieldGroups splits a message/delivery-status body into its field groups
+// (RFC 3464 section 2.1: one per-message group, then one per recipient).
+// Folded lines are joined. Malformed lines are skipped, never fatal.
+func fieldGroups(body string) []textproto.MIMEHeader {
+	r := textproto.NewReader(bufio.NewReader(strings.NewReader(strings.TrimLeft(body, "\n") + "\n\n")))
+	var groups []textproto.MIMEHeader
+	for len(groups) < maxRecips+1 {
+		h, err := r.ReadMIMEHeader()
+		if len(h) > 0 {
+			groups = append(groups, h)
+		}
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			// A malformed line ends the group; skip to the next blank line.
+			for {
+				line, err := r.ReadLine()
+				if err != nil || line == "" {
+					break
+				}
+			}
+			if _, err := r.R.Peek(1); err != nil {
+				break
+			}
+		}
+	}
+	return groups
+}
+
+// typed strips the "type;" prefix of a DSN field value (rfc822; smtp; dns;).
+func typed(v string) string {
+	if i := strings.IndexByte(v, ';'); i >= 0 && i < 12 && !strings.ContainsAny(v[:i], " <@") {
+		v = v[i+1:]
+	}
+	return strings.TrimSpace(v)
+}
+
+func cleanAddress(a string) string {
+	a = strings.TrimSpace(typed(a))
+	a = strings.Trim(a, "<>\"' ")
+	return a
+}
+
+// dsnResults reads the RFC 3464 report(s).
+func (m *parsed) dsnResults(opts Options) []Result {
+	var out []Result
+	text := m.text()
+	for _, body := range m.reports {
+		groups := fieldGroups(body)
+		if len(groups) == 0 {
+			continue
+		}
+		msgFields := groups[0]
+		reporting := typed(msgFields.Get("Reporting-Mta"))
+		rcpts := groups[1:]
+		if msgFields.Get("Final-Recipient") != "" || msgFields.Get("Original-Recipient") != "" {
+			// No per-message group (seen in the wild): the first group is a recipient.
+			rcpts = groups
+		}
+		for _, g := range rcpts {
+			rcpt := cleanAddress(g.Get("Final-Recipient"))
+			if rcpt == "" {
+				rcpt = cleanAddress(g.Get("Original-Recipient"))
+			}
+			if rcpt == "" || len(out) >= maxRecips {
+				continue
+			}
+			r := Result{
+				Recipient:    rcpt,
+				DSNAction:    strings.ToLower(strings.TrimSpace(firstWord(g.Get("Action")))),
+				DSNStatus:    strings.TrimSpace(firstWord(g.Get("Status"))),
+				RemoteMTA:    typed(g.Get("Remote-Mta")),
+				ReportingMTA: reporting,
+				Date:         strings.TrimSpace(g.Get("Last-Attempt-Date")),
+				DecodedBy:    "rfc3464",
+			}
+			r.Diagnostic = typed(g.Get("Diagnostic-Code"))
+			if r.Diagnostic == "" || isBareCode(r.Diagnostic) {
+				// Many MTAs leave Diagnostic-Code empty or bare and say it in the text part.
+				if block := blockFor(text, rcpt); block != "" {
+					r.Diagnostic = strings.TrimSpace(r.Diagnostic + " " + block)
+				}
+			}
+			r.Command = smtpCommand(r.Diagnostic + "\n" + blockFor(text, rcpt))
+			out = append(out, r)
+		}
+	}
+	for i := range out {
+		out[i].Diagnosis = explain(out[i], opts)
+	}
+	return out
+}
+
+func firstWord(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t("); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// isBareCode reports a diagnostic that is only a code ("550", "5.1.1",
+// "smtp; 550"), which says less than the text part usually does.
+func isBareCode(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) <= 12 && strings.Trim(s, "0123456789. -#") == ""
+}
+
+// explain diagnoses one result with the context the bounce adds.
+func explain(r Result, opts Options) maildx.Diagnosis {
+	o := []maildx.Option{maildx.WithLang(opts.Lang)}
+	if r.DSNStatus != "" {
+		o = append(o, maildx.WithStatus(r.DSNStatus))
+	}
+	switch r.DSNAction {
+	case "failed":
+		o = append(o, maildx.WithFinal())
+	case "delivered", "relayed", "expanded":
+		o = append(o, maildx.WithReason("delivered"))
+	}
+	text := r.Diagnostic
+	if text == "" {
+		text = r.DSNStatus
+	}
+	return maildx.Explain(text, o...)
+}
+
+// smtpCommand finds the SMTP command at which the failure happened.
+func smtpCommand(s string) string {
+	l := strings.ToLower(s)
+	for _, c := range []struct{ needle, cmd string }{
+		{"in reply to rcpt to", "RCPT"},
+		{"after rcpt to", "RCPT"},
+		{">>> rcpt to", "RCPT"},
+		{"rcpt to:", "RCPT"},
+		{"in reply to mail from", "MAIL"},
+		{"after mail from", "MAIL"},
+		{">>> mail from", "MAIL"},
+		{"in reply to end of data", "DATA"},
+		{"after end of data", "DATA"},
+		{"in reply to data", "DATA"},
+		{"after data", "DATA"},
+		{">>> data", "DATA"},
+		{"after the message", "DATA"},
+		{"in reply to ehlo", "EHLO"},
+		{"in reply to helo", "HELO"},
+		{"after ehlo", "EHLO"},
+		{"after helo", "HELO"},
+		{"while connected to", "CONN"},
+		{"after connect", "CONN"},
+		{"in reply to starttls", "STARTTLS"},
+		{"after starttls", "STARTTLS"},
+		{"in reply to auth", "AUTH"},
+	} {
+		if strings.Contains(l, c.needle) {
+			return c.cmd
+		}
+	}
+	return ""
+}
