@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -142,5 +144,42 @@ func TestExplainLines(t *testing.T) {
 	_, _, code = runCLI(t, nil, "", "explain", "--lines", "550")
 	if code != 2 {
 		t.Errorf("--lines with TEXT: exit %d, want 2", code)
+	}
+}
+
+func TestParseCLI(t *testing.T) {
+	dir := t.TempDir()
+	good := "../../dsn/testdata/set-of-emails/maildir/lhost-postfix-05.eml"
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a.eml"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "b.eml"), []byte("not a message at all\x00"), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.eml"), []byte("From: a@example.com\nSubject: hi\n\nhello\n"), 0o644)
+	out, errOut, code := runCLI(t, nil, "", "parse", "--json", dir)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (one unreadable message)", code)
+	}
+	if !strings.Contains(errOut, "b.eml") || !strings.Contains(errOut, "3 messages read, 1 bounces, 1 recipients, 1 unreadable") {
+		t.Errorf("stderr %q", errOut)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
+		t.Fatalf("want one JSON line: %v\n%s", err, out)
+	}
+	if r["recipient"] != "kijitora@example.org" || r["reason"] != "userunknown" || r["dsn_action"] != "failed" || !strings.HasSuffix(r["file"].(string), "a.eml") {
+		t.Errorf("result %v", r)
+	}
+	// stdin, table output, German.
+	out, _, code = runCLI(t, nil, string(data), "parse", "--lang", "de", "-")
+	if code != 0 || !strings.Contains(out, "kijitora@example.org") || !strings.Contains(out, "userunknown") {
+		t.Errorf("stdin: exit %d out %q", code, out)
+	}
+	if _, _, code := runCLI(t, nil, "", "parse"); code != 2 {
+		t.Errorf("no PATH: exit %d, want 2", code)
+	}
+	if _, errOut, code := runCLI(t, nil, "", "parse", filepath.Join(dir, "missing.eml")); code != 1 || !strings.Contains(errOut, "missing.eml") {
+		t.Errorf("missing file: exit %d, %q", code, errOut)
 	}
 }
