@@ -228,3 +228,62 @@ func mustLoad(t *testing.T) *KB {
 	}
 	return k
 }
+
+// TestReplyCodeCoverage: every reply code of RFC 5321, RFC 4954 (AUTH),
+// RFC 3207 (STARTTLS) and RFC 7504 has an entry in smtp.yaml.
+func TestReplyCodeCoverage(t *testing.T) {
+	k := mustLoad(t)
+	for _, code := range strings.Fields("211 214 220 221 235 250 251 252 334 354 421 432 450 451 452 454 455 500 501 502 503 504 521 530 534 535 538 550 551 552 553 554 555 556") {
+		found := false
+		for _, e := range k.Lookup(code).Entries {
+			found = found || e.Source == "smtp"
+		}
+		if !found {
+			t.Errorf("reply code %s has no smtp entry", code)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	k := mustLoad(t)
+	tests := []struct {
+		key, firstSource, fallback string
+	}{
+		{"550", "smtp", ""},
+		{"5.1.1", "enhanced", ""},
+		{"X.1.1", "enhanced", ""},
+		{"0x800ccc0e", "outlook-client", ""},
+		{"EENVELOPE", "nodemailer", ""},
+		{"[TSS04]", "yahoo", ""},
+		{"HTTP 429", "mailgun", ""},
+		{"5.7.708", "microsoft", ""},
+		{"5.4.999", "enhanced", "5.4.999"},
+		{"smtp-550", "smtp", ""},
+	}
+	for _, tt := range tests {
+		res := k.Lookup(tt.key)
+		if len(res.Entries) == 0 {
+			t.Errorf("%s: no entries", tt.key)
+			continue
+		}
+		if res.Entries[0].Source != tt.firstSource || res.FallbackFrom != tt.fallback {
+			t.Errorf("%s: first %s (%s), fallback %q; want source %s, fallback %q", tt.key, res.Entries[0].ID, res.Entries[0].Source, res.FallbackFrom, tt.firstSource, tt.fallback)
+		}
+	}
+	if res := k.Lookup("no-such-code"); len(res.Entries) != 0 {
+		t.Errorf("unknown key found %v", res.Entries[0].ID)
+	}
+}
+
+func TestSearchFolding(t *testing.T) {
+	k := mustLoad(t)
+	for _, q := range []string{"Postfach voll", "postfach VOLL", "mailbox full", "Größe", "groesse"} {
+		if len(k.Search(Filter{Words: q})) == 0 {
+			t.Errorf("search %q finds nothing", q)
+		}
+	}
+	a, b := k.Search(Filter{Words: "Größe"}), k.Search(Filter{Words: "groesse"})
+	if len(a) != len(b) {
+		t.Errorf("umlaut folding: %d vs %d results", len(a), len(b))
+	}
+}
