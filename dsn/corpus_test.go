@@ -2,12 +2,15 @@ package dsn
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/maildx/maildx/mailbox"
 )
 
 type label struct {
@@ -40,9 +43,30 @@ func loadLabels(t testing.TB) (map[string][]label, []string) {
 // Floors for the corpus agreement; raise them as parsing improves, never
 // lower them to let a change pass.
 const (
-	floorReason    = 0.64
-	floorRecipient = 0.85
+	floorReason    = 0.74
+	floorRecipient = 0.97
 )
+
+// Labels we do not chase (read against the emails):
+//   - rfc3464-01: labelled mailboxfull, but the DSN says Status 5.1.1 and
+//     "550 5.1.1 <...>... User Unknown"; userunknown is right.
+//   - arf-11: the label's recipient is Sisimai's placeholder
+//     (undisclosed-recipient-in-headers@libsisimai.org.invalid) for a
+//     report that names none; maildx reports an empty recipient.
+//   - lhost-googlegroups-*: labelled rejected; Google Groups says the
+//     group may not exist or the sender may not post to it, which the
+//     knowledge base files as a mailing-list restriction
+//     (policyviolation). The localized variants carry no English text.
+//   - lhost-qmail-04/-05/-06: qmail writes "I'm not going to try again;
+//     this message has been in the queue too long": the MTA gave up,
+//     expired; the labels name the last temporary error instead.
+//   - lhost-amazonses-13: an SES Delivery notification to the complaint
+//     simulator; labelled delivered, as read.
+//   - rhost-cox-01: the file holds two bounces without the blank line an
+//     mbox From_ line needs; only the first is read.
+//   - "User unknown" labelled filtered (mcafee, surfcontrol, mfilter, x2,
+//     zoho, ezweb/docomo hosts): Sisimai infers a content filter from the
+//     product or the carrier; the remote text says the user is unknown.
 
 // TestCorpus parses every bounce of Sisimai's set-of-emails and compares
 // with labels.tsv: recipients (in order), reason, status (where the label
@@ -65,14 +89,27 @@ func TestCorpus(t *testing.T) {
 	}
 	parseErrors := 0
 	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+		// Read the file as the CLI does: some corpus files are mbox
+		// files holding more than one bounce, labelled one after another.
+		var res []Result
+		failed := false
+		werr := mailbox.Walk(context.Background(), path, mailbox.Options{}, func(msg mailbox.Message) error {
+			r, err := Parse(msg.Data, Options{})
+			if err != nil {
+				failed = true
+				t.Errorf("%s: %v", msg.Path, err)
+			}
+			res = append(res, r...)
+			return nil
+		}, func(p string, err error) {
+			failed = true
+			t.Errorf("%s: %v", p, err)
+		})
+		if werr != nil {
+			t.Fatal(werr)
 		}
-		res, err := Parse(data, Options{})
-		if err != nil {
+		if failed {
 			parseErrors++
-			t.Errorf("%s: %v", path, err)
 			continue
 		}
 		rel := "maildir/" + filepath.Base(path)
@@ -127,6 +164,15 @@ func statusOf(r Result) string {
 	return r.Status
 }
 
+// notBounceDoubts lists files of not/ that are bounces after all.
+// rb-issue-368-bug.eml comes from postmaster with Return-Path <> and
+// Auto-Submitted: auto-replied and says "reject reason: Mailbox full" /
+// "target mail address: xxxx@yyyyyy.net": a non-standard bounce, and
+// maildx reads it as one.
+var notBounceDoubts = map[string]struct{ recipient, reason string }{
+	"rb-issue-368-bug.eml": {"xxxx@yyyyyy.net", "mailboxfull"},
+}
+
 func TestNotBounces(t *testing.T) {
 	files, _ := filepath.Glob("testdata/set-of-emails/not/*.eml")
 	for _, path := range files {
@@ -134,6 +180,14 @@ func TestNotBounces(t *testing.T) {
 		res, err := Parse(data, Options{})
 		if err != nil {
 			t.Errorf("%s: %v", path, err)
+		}
+		if d, ok := notBounceDoubts[filepath.Base(path)]; ok {
+			// Filed under not/, but a bounce on reading it: check the
+			// reading instead.
+			if len(res) != 1 || res[0].Recipient != d.recipient || res[0].Reason != d.reason {
+				t.Errorf("%s: want one result %s %s, got %+v", path, d.recipient, d.reason, res)
+			}
+			continue
 		}
 		if len(res) != 0 {
 			t.Errorf("%s: not a bounce, got %d results (%s)", path, len(res), res[0].DecodedBy)

@@ -88,7 +88,10 @@ func Parse(data []byte, opts Options) (results []Result, err error) {
 		return nil, err
 	}
 	var out []Result
+	ses := m.sesNotification()
 	switch {
+	case ses != nil && len(m.reports) == 0 && m.feedback == "":
+		out = m.sesResults(ses, opts)
 	case len(m.reports) > 0:
 		out = m.dsnResults(opts)
 	case m.feedback != "":
@@ -237,6 +240,18 @@ func readMessage(data []byte) (*parsed, error) {
 		}
 		return nil
 	})
+	if len(m.reports) == 0 && m.feedback == "" {
+		// A report whose MIME structure was lost (no Content-Type in the
+		// header of a multipart message): its fields are in the text.
+		for _, t := range m.texts {
+			if strings.Contains(strings.ToLower(t), "content-type: message/delivery-status") {
+				if r := reportInText(t); r != "" {
+					m.reports = append(m.reports, r)
+					break
+				}
+			}
+		}
+	}
 	if walkErr != nil && len(m.texts) == 0 && len(m.reports) == 0 {
 		// A broken MIME structure (truncated multipart, malformed part
 		// header): read the body as plain text rather than lose the bounce.

@@ -30,6 +30,7 @@ func (w *mimeWordDecoder) decode(s string) string {
 // (RFC 3464 section 2.1: one per-message group, then one per recipient).
 // Folded lines are joined. Malformed lines are skipped, never fatal.
 func fieldGroups(body string) []textproto.MIMEHeader {
+	body = splitRecipientGroups(body)
 	r := textproto.NewReader(bufio.NewReader(strings.NewReader(strings.TrimLeft(body, "\n") + "\n\n")))
 	var groups []textproto.MIMEHeader
 	for len(groups) < maxRecips+1 {
@@ -54,6 +55,35 @@ func fieldGroups(body string) []textproto.MIMEHeader {
 		}
 	}
 	return groups
+}
+
+// splitRecipientGroups inserts the blank line some MTAs leave out between
+// per-recipient groups (AOL): a Final-Recipient or Original-Recipient
+// field in a group that already has a Final-Recipient starts a new group.
+func splitRecipientGroups(body string) string {
+	lines := strings.Split(body, "\n")
+	var b strings.Builder
+	b.Grow(len(body) + 16)
+	hasFinal, hasOrig := false, false
+	for i, line := range lines {
+		l := strings.ToLower(line)
+		isFinal := strings.HasPrefix(l, "final-recipient:")
+		isOrig := strings.HasPrefix(l, "original-recipient:")
+		if isFinal && hasFinal || isOrig && hasOrig {
+			b.WriteByte('\n')
+			hasFinal, hasOrig = false, false
+		}
+		if strings.TrimSpace(line) == "" {
+			hasFinal, hasOrig = false, false
+		}
+		hasFinal = hasFinal || isFinal
+		hasOrig = hasOrig || isOrig
+		b.WriteString(line)
+		if i < len(lines)-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // typed strips the "type;" prefix of a DSN field value (rfc822; smtp; dns;).

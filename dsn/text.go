@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/maildx/maildx"
@@ -30,6 +31,8 @@ var originalMarkers = []string{
 	"--- message text follows",
 	"-- original message --",
 	"content-type: message/rfc822",
+	"message headers follow",
+	"------- returned message",
 }
 
 // cutOriginal removes a copy of the returned message from a text. The
@@ -61,17 +64,58 @@ func blockFor(text, addr string) string {
 		if !strings.Contains(strings.ToLower(line), la) {
 			continue
 		}
-		b := collect(lines, i)
+		b := collect(lines, i, la)
 		if looksLikeError(b) {
 			return b
+		}
+		// The error may stand before the address ("The user(s) account is
+		// disabled." then "<addr>"): the paragraph before, then the address.
+		if p := prevParagraph(lines, i); p != "" && looksLikeError(p) {
+			return p + " " + b
 		}
 	}
 	return ""
 }
 
+// startsWithOtherAddress reports a line that opens with an address other
+// than addr (lower-case): the entry of the next recipient in a list.
+func startsWithOtherAddress(line, addr string) bool {
+	t := strings.TrimLeft(line, "\"'<*-  \t")
+	loc := addrRE.FindStringIndex(t)
+	return loc != nil && loc[0] == 0 && strings.ToLower(t[:loc[1]]) != addr
+}
+
+// prevParagraph returns the paragraph before the one holding line i.
+// Only where the address opens its paragraph or the paragraph is a
+// heading's ("Message details:"): elsewhere the paragraph before is prose.
+func prevParagraph(lines []string, i int) string {
+	j := i
+	for j > 0 && j > i-12 && strings.TrimSpace(lines[j-1]) != "" {
+		j--
+	}
+	if j != i && !strings.HasSuffix(strings.TrimSpace(lines[j]), ":") {
+		return ""
+	}
+	for j > 0 && strings.TrimSpace(lines[j-1]) == "" {
+		j--
+	}
+	var b []string
+	for k := j - 1; k >= 0 && k >= j-8; k-- {
+		t := strings.TrimSpace(lines[k])
+		if t == "" {
+			break
+		}
+		b = append(b, t)
+	}
+	for l, r := 0, len(b)-1; l < r; l, r = l+1, r-1 {
+		b[l], b[r] = b[r], b[l]
+	}
+	return strings.Join(b, " ")
+}
+
 // collect takes the line at i and the lines after it up to a blank line;
 // if that holds no error text, it takes the next paragraph too.
-func collect(lines []string, i int) string {
+func collect(lines []string, i int, addr string) string {
 	var b []string
 	if i > 0 && strings.HasSuffix(strings.TrimSpace(lines[i-1]), ":") && strings.TrimSpace(lines[i-1]) != "" && len(lines[i-1]) < 120 {
 		b = append(b, strings.TrimSpace(lines[i-1]))
@@ -79,23 +123,26 @@ func collect(lines []string, i int) string {
 	j := i
 	for ; j < len(lines) && j < i+12; j++ {
 		t := strings.TrimSpace(lines[j])
-		if t == "" && j > i {
+		if t == "" && j > i || j > i && startsWithOtherAddress(t, addr) {
 			break
 		}
 		b = append(b, t)
 	}
-	if !looksLikeError(strings.Join(b, " ")) {
-		// Skip blank lines, then take one more paragraph.
+	// While the block holds no error yet, take the next paragraph: up to
+	// two, so that a heading ("For the following reason:") is passed.
+	for extra := 0; extra < 2 && !looksLikeError(strings.Join(b, " ")); extra++ {
 		for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
 			j++
 		}
-		for k := j; k < len(lines) && k < j+8; k++ {
+		k := j
+		for ; k < len(lines) && k < j+8; k++ {
 			t := strings.TrimSpace(lines[k])
 			if t == "" {
 				break
 			}
 			b = append(b, t)
 		}
+		j = k
 	}
 	return strings.Join(b, " ")
 }
@@ -113,10 +160,26 @@ func (m *parsed) textResults(opts Options) []Result {
 	skip := m.notRecipients()
 	var out []Result
 	seen := map[string]bool{}
+	if failed := m.failedRecipients(text); len(failed) > 0 {
+		// The MTA named the failed recipients in a header (Exim, Google):
+		// those and no others, each with its block of the text, else the
+		// whole report.
+		for _, addr := range failed {
+			block := blockFor(text, addr)
+			if block == "" {
+				block = squeeze(text, 2000)
+			}
+			out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
+		}
+		seen = nil
+	}
 	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+		if seen == nil {
+			break
+		}
 		addr := text[loc[0]:loc[1]]
 		key := strings.ToLower(addr)
-		if seen[key] || skip(key) || insideURL(text, loc[0]) {
+		if seen[key] || skip(key) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) {
 			continue
 		}
 		seen[key] = true
@@ -124,19 +187,35 @@ func (m *parsed) textResults(opts Options) []Result {
 		if block == "" {
 			continue
 		}
+		block = dropQmailTrailer(block)
 		out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
 		if len(out) >= maxRecips {
 			break
 		}
 	}
 	if len(out) == 0 {
+		// Sent to oneself: the bounce's own addressee may be the failed
+		// recipient, when an error stands next to it.
+		for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+			addr := text[loc[0]:loc[1]]
+			key := strings.ToLower(addr)
+			if !strings.EqualFold(firstAddress(m.to), addr) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || greeting(text, loc[0]) {
+				continue
+			}
+			if block := blockFor(text, addr); block != "" && !seen[key] {
+				seen[key] = true
+				out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
+			}
+		}
+	}
+	if len(out) == 0 {
 		// No address with an error next to it: the returned message's
-		// recipient, diagnosed from the whole report text.
-		rcpt := firstAddress(m.orig.to)
+		// recipient, diagnosed from the whole report text and the subject.
+		rcpt := m.originalRecipient(text)
 		if rcpt == "" {
 			return nil
 		}
-		diag := squeeze(text, 2000)
+		diag := squeeze(m.subject+"\n"+text, 2000)
 		out = append(out, Result{Recipient: rcpt, Diagnostic: diag, Command: smtpCommand(diag), DecodedBy: "text"})
 	}
 	for i := range out {
@@ -177,6 +256,133 @@ func (m *parsed) notRecipients() func(string) bool {
 	}
 }
 
+// failedRecipients reads X-Failed-Recipients (Exim, Google), in the order
+// the addresses first appear in the report text, the others after them.
+func (m *parsed) failedRecipients(text string) []string {
+	var list []string
+	seen := map[string]bool{}
+	for _, v := range m.header.Values("X-Failed-Recipients") {
+		for _, a := range addrRE.FindAllString(v, -1) {
+			if k := strings.ToLower(a); !seen[k] && len(list) < maxRecips {
+				seen[k] = true
+				list = append(list, a)
+			}
+		}
+	}
+	if len(list) < 2 {
+		return list
+	}
+	lt := strings.ToLower(text)
+	pos := func(a string) int {
+		if i := strings.Index(lt, strings.ToLower(a)); i >= 0 {
+			return i
+		}
+		return len(lt)
+	}
+	sort.SliceStable(list, func(i, j int) bool { return pos(list[i]) < pos(list[j]) })
+	return list
+}
+
+// originalRecipient is the recipient of the returned message when the
+// report names none with an error: the X-Original-To of the bounce when it
+// is not the bounce's own addressee (DragonFly), the To of the attached
+// original, or the To of an original quoted inline after a marker.
+func (m *parsed) originalRecipient(text string) string {
+	skip := m.notRecipients()
+	for _, v := range m.header.Values("X-Original-To") {
+		if a := firstAddress(v); a != "" && !m.ownAddress(a) {
+			return a
+		}
+	}
+	if a := firstAddress(m.orig.to); a != "" {
+		return a
+	}
+	// The first address the report itself names (ezweb, Notes).
+	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+		a := text[loc[0]:loc[1]]
+		if !skip(strings.ToLower(a)) && !insideURL(text, loc[0]) && !onHeaderLine(text, loc[0]) && !greeting(text, loc[0]) {
+			return a
+		}
+	}
+	all := strings.Join(m.texts, "\n")
+	if i := originalStart(all); i >= 0 {
+		o := readOriginal(strings.TrimLeft(all[i:], "\n"))
+		if a := firstAddress(o.to); a != "" && !skip(strings.ToLower(a)) {
+			return a
+		}
+	}
+	return ""
+}
+
+// ownAddress reports an address of the bounce's own From or To.
+func (m *parsed) ownAddress(a string) bool {
+	a = strings.ToLower(a)
+	for _, h := range []string{m.from, m.to} {
+		for _, x := range addrRE.FindAllString(h, -1) {
+			if strings.ToLower(x) == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// originalStart returns the offset just after the line of the first
+// original-message marker in t, or -1.
+func originalStart(t string) int {
+	l := strings.ToLower(t)
+	best := -1
+	for _, mk := range originalMarkers {
+		if i := strings.Index(l, mk); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	if j := strings.IndexByte(t[best:], '\n'); j >= 0 {
+		return best + j + 1
+	}
+	return -1
+}
+
+// onHeaderLine reports an address on a quoted header line of the
+// original message ("To: ...", "From: ..."), which names the message,
+// not the failed recipient (Exchange: "Your message To: ... did not reach
+// the following recipient(s)").
+func onHeaderLine(text string, at int) bool {
+	start := strings.LastIndexByte(text[:at], '\n') + 1
+	line := strings.ToLower(strings.TrimSpace(text[start:at]))
+	for _, h := range []string{"to:", "cc:", "from:", "reply-to:", "sender:", "return-path:"} {
+		if strings.HasPrefix(line, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// qmailGiveUp is qmail's closing line for a host that refused the
+// recipient permanently ("Giving up on 192.0.2.1."): it ends every
+// permanent failure, says nothing about a queue lifetime, and would read
+// as "expired".
+var qmailGiveUp = regexp.MustCompile(`(?i)\bgiving up on \[?[0-9a-z][0-9a-z.:-]{0,252}\]?\.(\s|$)`)
+
+func dropQmailTrailer(b string) string {
+	return strings.TrimSpace(qmailGiveUp.ReplaceAllString(b, " "))
+}
+
+// greeting reports an address in a salutation ("Hello kijitora@...,").
+func greeting(text string, at int) bool {
+	start := strings.LastIndexByte(text[:at], '\n') + 1
+	line := strings.ToLower(strings.TrimSpace(text[start:at]))
+	for _, g := range []string{"hello", "hi", "dear", "hallo", "bonjour"} {
+		if line == g || strings.HasPrefix(line, g+" ") {
+			return true
+		}
+	}
+	return false
+}
+
 func insideURL(text string, at int) bool {
 	start := strings.LastIndexAny(text[:at], " \t\n<(\"")
 	return strings.Contains(text[start+1:at], "://") || strings.HasSuffix(text[:at], "mailto:")
@@ -207,9 +413,10 @@ var bounceSubjects = []string{
 	"permanent delivery failure", "delivery has failed", "undeliverable", "delivery error",
 	"fehlgeschlagen", "nicht zugestellt", "delivery status", "nondeliverable", "mail could not be delivered",
 	"fatal error", "transient failure", "delayed mail", "delivery delayed", "warning: message",
+	"メールエラー", "配信エラー", "送信エラー", "配送エラー", "不達",
 }
 
-var bounceSenders = []string{"mailer-daemon", "postmaster", "mail delivery", "mail administrator", "mailer_daemon", "mdaemon", "maildelivery"}
+var bounceSenders = []string{"mailer-daemon", "postmaster", "post_master", "mail delivery", "mail administrator", "mailer_daemon", "mdaemon", "maildelivery"}
 
 // isBounce decides whether a message without a DSN part is a bounce.
 func (m *parsed) isBounce() bool {
@@ -273,17 +480,30 @@ func (m *parsed) feedbackResults(opts Options) []Result {
 		return nil
 	}
 	g := groups[0]
-	rcpt := cleanAddress(g.Get("Original-Rcpt-To"))
-	if rcpt == "" {
-		rcpt = cleanAddress(g.Get("Removal-Recipient"))
+	// A report may name several recipients (RFC 5965 section 3.2:
+	// Original-Rcpt-To may appear more than once): one result each.
+	var rcpts []string
+	for _, field := range []string{"Original-Rcpt-To", "Removal-Recipient"} {
+		for _, v := range g.Values(field) {
+			if a := cleanAddress(v); a != "" && len(rcpts) < maxRecips {
+				rcpts = append(rcpts, a)
+			}
+		}
+		if len(rcpts) > 0 {
+			break
+		}
 	}
-	if rcpt == "" {
-		rcpt = firstAddress(m.orig.to)
+	if len(rcpts) == 0 {
+		rcpts = append(rcpts, firstAddress(m.orig.to))
 	}
 	ft := strings.ToLower(strings.TrimSpace(g.Get("Feedback-Type")))
 	diag := "Feedback-Type: " + ft
 	d := maildx.Explain(diag, maildx.WithLang(opts.Lang), maildx.WithReason("feedback"))
-	return []Result{{Diagnosis: d, Recipient: rcpt, Diagnostic: diag, FeedbackType: ft, Date: g.Get("Arrival-Date"), DecodedBy: "arf"}}
+	out := make([]Result, 0, len(rcpts))
+	for _, rcpt := range rcpts {
+		out = append(out, Result{Diagnosis: d, Recipient: rcpt, Diagnostic: diag, FeedbackType: ft, Date: g.Get("Arrival-Date"), DecodedBy: "arf"})
+	}
+	return out
 }
 
 // stripHTML turns an HTML part into text: tags become line breaks where
