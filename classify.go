@@ -269,6 +269,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 	top := best[0]
 	ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
+	if e := c.commandEntry(top.entry, o.command); e != nil {
+		ev = append(ev, "failed at "+o.command+": "+e.Reason+" rather than "+top.entry.Reason)
+		top = candidate{entry: e, score: top.score, why: "command", detail: o.command}
+		best = append([]candidate{top}, best...)
+	}
 	d.Entries = make([]EntryRef, 0, len(best))
 	for _, cd := range best {
 		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
@@ -513,6 +518,26 @@ func explicitClass(e *kb.Entry) bool {
 		class = cl
 	}
 	return class == smtpcode.ClassTransient && !e.Temporary || class == smtpcode.ClassPermanent && e.Temporary
+}
+
+// commandEntry applies what the SMTP stage of a failure proves: a mailbox
+// that was accepted at RCPT and refused after DATA exists, so "unknown
+// user" there is a filter (Sisimai's rule too); a refusal of the
+// connection or greeting cannot be about the recipient, so it is a block
+// of the sending host. It returns nil when the stage changes nothing.
+func (c *Classifier) commandEntry(e *kb.Entry, command string) *kb.Entry {
+	switch command {
+	case "DATA":
+		if e.Reason == "userunknown" {
+			return c.reasonEntry("filtered")
+		}
+	case "CONN", "EHLO", "HELO":
+		switch e.Reason {
+		case "userunknown", "onhold", "undefined", "rejected":
+			return c.reasonEntry("blocked")
+		}
+	}
+	return nil
 }
 
 // reasonEntry returns the entry that speaks for a reason decided by the

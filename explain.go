@@ -14,6 +14,8 @@
 package maildx
 
 import (
+	"strings"
+
 	"github.com/maildx/maildx/kb"
 )
 
@@ -70,6 +72,7 @@ type options struct {
 	status  string // from the context (a DSN's Status field), used when the text has none
 	final   bool   // the reporting MTA gave up: the failure is permanent for this message
 	reason  string // the context already decides the reason (an auto-reply, a feedback report)
+	command string // the SMTP command at which the failure happened (CONN, EHLO, MAIL, RCPT, DATA)
 }
 
 // WithLang selects the language of Title, Meaning and Solution: "en"
@@ -98,6 +101,12 @@ func WithFinal() Option { return func(o *options) { o.final = true } }
 // message identified as an auto-reply or an ARF report); the text still
 // selects the codes and the provider.
 func WithReason(reason string) Option { return func(o *options) { o.reason = reason } }
+
+// WithCommand passes the SMTP command at which the failure happened, as a
+// bounce or log reports it. A "user unknown" after DATA means the mailbox
+// exists and a filter refused the message (filtered); a rejection of the
+// connection or greeting is a block of the sending host (blocked).
+func WithCommand(cmd string) Option { return func(o *options) { o.command = strings.ToUpper(cmd) } }
 
 // Explain diagnoses one error text with the embedded knowledge base.
 func Explain(text string, opts ...Option) Diagnosis {

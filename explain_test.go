@@ -85,3 +85,15 @@ func FuzzExplain(f *testing.F) {
 		}
 	})
 }
+
+func TestWithCommand(t *testing.T) {
+	if d := Explain("550 5.1.1 User unknown", WithCommand("DATA")); d.Reason != "filtered" || d.HardBounce {
+		t.Errorf("after DATA: %s hard=%v", d.Reason, d.HardBounce)
+	}
+	if d := Explain("550 5.1.1 User unknown", WithCommand("rcpt")); d.Reason != "userunknown" {
+		t.Errorf("at RCPT: %s", d.Reason)
+	}
+	if d := Explain("554 Access denied", WithCommand("CONN")); d.Reason != "blocked" {
+		t.Errorf("at CONN: %s", d.Reason)
+	}
+}

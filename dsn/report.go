@@ -168,6 +168,9 @@ func isBareCode(s string) bool {
 // explain diagnoses one result with the context the bounce adds.
 func explain(r Result, opts Options) maildx.Diagnosis {
 	o := []maildx.Option{maildx.WithLang(opts.Lang)}
+	if r.Command != "" {
+		o = append(o, maildx.WithCommand(r.Command))
+	}
 	if r.DSNStatus != "" {
 		o = append(o, maildx.WithStatus(r.DSNStatus))
 	}
