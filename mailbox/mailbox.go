@@ -166,6 +166,13 @@ func (w *walker) dir(path string) error {
 	if isMaildir(path) {
 		return w.maildir(path)
 	}
+	return w.entries(path, true)
+}
+
+// entries visits the non-hidden entries of one directory in name order:
+// files are read, symbolic links resolved, and subdirectories walked when
+// descend is set (a Maildir's cur/ and new/ are not descended).
+func (w *walker) entries(path string, descend bool) error {
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		// os.ReadDir returns the entries it could read; report and go on.
@@ -180,7 +187,7 @@ func (w *walker) dir(path string) error {
 		p := filepath.Join(path, e.Name())
 		var err error
 		switch kind := e.Type(); {
-		case kind.IsDir():
+		case kind.IsDir() && descend:
 			err = w.dir(p)
 		case kind.IsRegular():
 			err = w.file(p)
@@ -212,27 +219,8 @@ func (w *walker) maildir(path string) error {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 			continue
 		}
-		entries, err := os.ReadDir(d)
-		if err != nil {
-			if err := w.report(d, err); err != nil {
-				return err
-			}
-		}
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
-			p := filepath.Join(d, e.Name())
-			var err error
-			switch kind := e.Type(); {
-			case kind.IsRegular():
-				err = w.file(p)
-			case kind&fs.ModeSymlink != 0:
-				err = w.symlink(p)
-			}
-			if err != nil {
-				return err
-			}
+		if err := w.entries(d, false); err != nil {
+			return err
 		}
 	}
 	return nil
