@@ -108,6 +108,6 @@ Exit status: 0 success, 1 some input failed or nothing was found, 2 usage error.
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagErr{err} })
-	root.AddCommand(a.explainCmd(), a.parseCmd(), a.lookupCmd(), a.codesCmd())
+	root.AddCommand(a.explainCmd(), a.parseCmd(), a.logsCmd(), a.lookupCmd(), a.codesCmd())
 	return root
 }
