@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,15 @@ const (
 	exitPartial = 1 // some input could not be processed, or nothing was found
 	exitUsage   = 2
 )
+
+// version is the module version from the build information ("(devel)" for
+// a build from a checkout).
+var version = func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}()
 
 // exitError carries an exit status; its message (if any) was already printed.
 type exitError struct{ code int }
@@ -98,6 +108,7 @@ English and German.
 
 Language: --lang, else MAILDX_LANG, else LANG, else English.
 Exit status: 0 success, 1 some input failed or nothing was found, 2 usage error.`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		CompletionOptions: cobra.CompletionOptions{
@@ -108,6 +119,6 @@ Exit status: 0 success, 1 some input failed or nothing was found, 2 usage error.
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagErr{err} })
-	root.AddCommand(a.explainCmd(), a.parseCmd(), a.logsCmd(), a.lookupCmd(), a.codesCmd())
+	root.AddCommand(a.explainCmd(), a.parseCmd(), a.logsCmd(), a.lookupCmd(), a.codesCmd(), a.checkCmd(), a.serveCmd())
 	return root
 }

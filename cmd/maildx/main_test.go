@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // runCLI runs maildx with args and returns stdout, stderr and the exit status.
@@ -181,5 +185,58 @@ func TestParseCLI(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, nil, "", "parse", filepath.Join(dir, "missing.eml")); code != 1 || !strings.Contains(errOut, "missing.eml") {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServe(t *testing.T) {
+	var out, errb syncBuffer
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, "127.0.0.1:0") }()
+	var url string
+	for i := 0; i < 100 && url == ""; i++ {
+		time.Sleep(20 * time.Millisecond)
+		if s := out.String(); strings.Contains(s, "http://") {
+			url = strings.Fields(s[strings.Index(s, "http://"):])[0]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no URL printed: %q", out.String())
+	}
+	resp, err := http.Post(url+"api/v1/explain", "application/json", strings.NewReader(`{"text":"550 5.1.1 user unknown"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]any
+	json.NewDecoder(resp.Body).Decode(&d)
+	resp.Body.Close()
+	if d["reason"] != "userunknown" {
+		t.Errorf("explain via serve: %v", d)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	if _, _, code := runCLI(t, nil, "", "serve", "--addr", "nonsense"); code != 2 {
+		t.Errorf("bad --addr: exit %d, want 2", code)
 	}
 }

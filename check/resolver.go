@@ -1,0 +1,317 @@
+package check
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Errors a Resolver returns, wrapped in a *DNSError. An empty answer
+// (NODATA) is not an error: the lookup returns no records and a nil error.
+var (
+	ErrNXDOMAIN = errors.New("check: name does not exist (NXDOMAIN)")
+	ErrServFail = errors.New("check: server failure (SERVFAIL)")
+	ErrTimeout  = errors.New("check: DNS timeout")
+	ErrRefused  = errors.New("check: query refused")
+)
+
+// DNSError is the error of one failed lookup. errors.Is(err, ErrNXDOMAIN)
+// (or ErrServFail, ErrTimeout, ErrRefused) tells the kind.
+type DNSError struct {
+	Name, Type string
+	Err        error
+}
+
+func (e *DNSError) Error() string { return fmt.Sprintf("%s %s: %v", e.Name, e.Type, e.Err) }
+
+// Unwrap returns the kind of failure.
+func (e *DNSError) Unwrap() error { return e.Err }
+
+// IsNotFound reports whether err says that the name does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNXDOMAIN) }
+
+// MX is one MX record.
+type MX struct {
+	Pref uint16 `json:"pref"`
+	Host string `json:"host"` // without trailing dot; "" for the null MX "."
+}
+
+// Resolver is what the checks need from DNS. Names are absolute or
+// relative to the root (a trailing dot is optional). NXDOMAIN, SERVFAIL and
+// timeouts are distinct errors (see DNSError); NODATA is an empty result.
+type Resolver interface {
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+	LookupMX(ctx context.Context, name string) ([]MX, error)
+	LookupA(ctx context.Context, name string) ([]netip.Addr, error)
+	LookupAAAA(ctx context.Context, name string) ([]netip.Addr, error)
+	LookupPTR(ctx context.Context, ip netip.Addr) ([]string, error)
+	// LookupCNAME returns the target of a CNAME at name, "" when there is none.
+	LookupCNAME(ctx context.Context, name string) (string, error)
+}
+
+// DNSResolver is a stub resolver that asks recursive servers with
+// github.com/miekg/dns. The zero value reads /etc/resolv.conf.
+type DNSResolver struct {
+	// Servers are HOST:PORT of recursive resolvers, tried in order; empty
+	// means the nameservers of /etc/resolv.conf (127.0.0.1:53 if none).
+	Servers []string
+	// Timeout bounds one query to one server (default 2 s). A lookup makes
+	// at most Attempts rounds over Servers (default 2).
+	Timeout  time.Duration
+	Attempts int
+
+	once    sync.Once
+	servers []string
+}
+
+var _ Resolver = (*DNSResolver)(nil)
+
+func (r *DNSResolver) serverList() []string {
+	r.once.Do(func() {
+		r.servers = r.Servers
+		if len(r.servers) == 0 {
+			r.servers = systemServers("/etc/resolv.conf")
+		}
+	})
+	return r.servers
+}
+
+// systemServers reads the nameserver lines of a resolv.conf file.
+func systemServers(path string) []string {
+	var out []string
+	f, err := os.Open(path)
+	if err == nil {
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			fields := strings.Fields(s.Text())
+			if len(fields) >= 2 && fields[0] == "nameserver" {
+				out = append(out, net.JoinHostPort(strings.Split(fields[1], "%")[0], "53"))
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"127.0.0.1:53"}
+	}
+	return out
+}
+
+// exchange sends one query and returns the answer records of type qtype
+// (following CNAMEs inside the answer is left to the recursive server).
+func (r *DNSResolver) exchange(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	fqdn := dns.Fqdn(name)
+	tname := dns.TypeToString[qtype]
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	attempts := max(r.Attempts, 1)
+	if r.Attempts == 0 {
+		attempts = 2
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(fqdn, qtype)
+	m.RecursionDesired = true
+	m.SetEdns0(1232, false)
+	lastErr := ErrTimeout
+	for range attempts {
+		for _, srv := range r.serverList() {
+			if err := ctx.Err(); err != nil {
+				return nil, &DNSError{name, tname, ErrTimeout}
+			}
+			c := &dns.Client{Net: "udp", Timeout: timeout}
+			resp, _, err := c.ExchangeContext(ctx, m, srv)
+			if err == nil && resp.Truncated {
+				c.Net = "tcp"
+				resp, _, err = c.ExchangeContext(ctx, m, srv)
+			}
+			if err != nil {
+				var ne net.Error
+				if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+					lastErr = ErrTimeout
+				} else {
+					lastErr = fmt.Errorf("%w: %v", ErrServFail, err)
+				}
+				continue
+			}
+			switch resp.Rcode {
+			case dns.RcodeSuccess:
+				var out []dns.RR
+				for _, rr := range resp.Answer {
+					if rr.Header().Rrtype == qtype {
+						out = append(out, rr)
+					}
+				}
+				return out, nil
+			case dns.RcodeNameError:
+				return nil, &DNSError{name, tname, ErrNXDOMAIN}
+			case dns.RcodeRefused:
+				lastErr = ErrRefused
+			default:
+				lastErr = ErrServFail
+			}
+		}
+	}
+	return nil, &DNSError{name, tname, lastErr}
+}
+
+// LookupTXT returns the TXT strings at name, each record's
+// character-strings joined (RFC 7208 §3.3).
+func (r *DNSResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	rrs, err := r.exchange(ctx, name, dns.TypeTXT)
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+	}
+	return out, err
+}
+
+// LookupMX returns the MX records at name, unsorted.
+func (r *DNSResolver) LookupMX(ctx context.Context, name string) ([]MX, error) {
+	rrs, err := r.exchange(ctx, name, dns.TypeMX)
+	out := make([]MX, 0, len(rrs))
+	for _, rr := range rrs {
+		mx := rr.(*dns.MX)
+		out = append(out, MX{Pref: mx.Preference, Host: trimDot(mx.Mx)})
+	}
+	return out, err
+}
+
+// LookupA returns the IPv4 addresses of name.
+func (r *DNSResolver) LookupA(ctx context.Context, name string) ([]netip.Addr, error) {
+	rrs, err := r.exchange(ctx, name, dns.TypeA)
+	out := make([]netip.Addr, 0, len(rrs))
+	for _, rr := range rrs {
+		if a, ok := netip.AddrFromSlice(rr.(*dns.A).A.To4()); ok {
+			out = append(out, a)
+		}
+	}
+	return out, err
+}
+
+// LookupAAAA returns the IPv6 addresses of name.
+func (r *DNSResolver) LookupAAAA(ctx context.Context, name string) ([]netip.Addr, error) {
+	rrs, err := r.exchange(ctx, name, dns.TypeAAAA)
+	out := make([]netip.Addr, 0, len(rrs))
+	for _, rr := range rrs {
+		if a, ok := netip.AddrFromSlice(rr.(*dns.AAAA).AAAA); ok {
+			out = append(out, a)
+		}
+	}
+	return out, err
+}
+
+// LookupPTR returns the names of ip's reverse entry.
+func (r *DNSResolver) LookupPTR(ctx context.Context, ip netip.Addr) ([]string, error) {
+	rev, err := dns.ReverseAddr(ip.Unmap().String())
+	if err != nil {
+		return nil, err
+	}
+	rrs, err := r.exchange(ctx, rev, dns.TypePTR)
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, trimDot(rr.(*dns.PTR).Ptr))
+	}
+	return out, err
+}
+
+// LookupCNAME returns the CNAME target at name, "" when there is none.
+func (r *DNSResolver) LookupCNAME(ctx context.Context, name string) (string, error) {
+	rrs, err := r.exchange(ctx, name, dns.TypeCNAME)
+	if err != nil || len(rrs) == 0 {
+		return "", err
+	}
+	return trimDot(rrs[0].(*dns.CNAME).Target), nil
+}
+
+func trimDot(s string) string {
+	if s == "." {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}
+
+// CachingResolver remembers answers of another Resolver (including
+// NXDOMAIN; not SERVFAIL or timeouts) for the life of the value. It is
+// safe for concurrent use and bounded: past MaxEntries it starts afresh.
+type CachingResolver struct {
+	Resolver   Resolver
+	MaxEntries int // default 100,000
+
+	mu sync.RWMutex
+	m  map[string]cached
+}
+
+type cached struct {
+	v   any
+	err error
+}
+
+var _ Resolver = (*CachingResolver)(nil)
+
+// NewCachingResolver wraps r in a cache.
+func NewCachingResolver(r Resolver) *CachingResolver { return &CachingResolver{Resolver: r} }
+
+func cachedLookup[T any](c *CachingResolver, key string, f func() (T, error)) (T, error) {
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		v, _ := e.v.(T)
+		return v, e.err
+	}
+	v, err := f()
+	if err != nil && !errors.Is(err, ErrNXDOMAIN) {
+		return v, err
+	}
+	c.mu.Lock()
+	limit := c.MaxEntries
+	if limit <= 0 {
+		limit = 100_000
+	}
+	if c.m == nil || len(c.m) >= limit {
+		c.m = make(map[string]cached)
+	}
+	c.m[key] = cached{v, err}
+	c.mu.Unlock()
+	return v, err
+}
+
+// LookupTXT implements Resolver.
+func (c *CachingResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	return cachedLookup(c, "TXT "+strings.ToLower(name), func() ([]string, error) { return c.Resolver.LookupTXT(ctx, name) })
+}
+
+// LookupMX implements Resolver.
+func (c *CachingResolver) LookupMX(ctx context.Context, name string) ([]MX, error) {
+	return cachedLookup(c, "MX "+strings.ToLower(name), func() ([]MX, error) { return c.Resolver.LookupMX(ctx, name) })
+}
+
+// LookupA implements Resolver.
+func (c *CachingResolver) LookupA(ctx context.Context, name string) ([]netip.Addr, error) {
+	return cachedLookup(c, "A "+strings.ToLower(name), func() ([]netip.Addr, error) { return c.Resolver.LookupA(ctx, name) })
+}
+
+// LookupAAAA implements Resolver.
+func (c *CachingResolver) LookupAAAA(ctx context.Context, name string) ([]netip.Addr, error) {
+	return cachedLookup(c, "AAAA "+strings.ToLower(name), func() ([]netip.Addr, error) { return c.Resolver.LookupAAAA(ctx, name) })
+}
+
+// LookupPTR implements Resolver.
+func (c *CachingResolver) LookupPTR(ctx context.Context, ip netip.Addr) ([]string, error) {
+	return cachedLookup(c, "PTR "+ip.String(), func() ([]string, error) { return c.Resolver.LookupPTR(ctx, ip) })
+}
+
+// LookupCNAME implements Resolver.
+func (c *CachingResolver) LookupCNAME(ctx context.Context, name string) (string, error) {
+	return cachedLookup(c, "CNAME "+strings.ToLower(name), func() (string, error) { return c.Resolver.LookupCNAME(ctx, name) })
+}

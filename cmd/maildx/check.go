@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/maildx/maildx/check"
+	"github.com/spf13/cobra"
+)
+
+// checkLabels holds the fixed words of the check output.
+var checkLabels = map[string]map[string]string{
+	"en": {"found": "found", "why": "why", "fix": "fix", "suggest": "did you mean", "summary": "%d ok, %d warnings, %d failed, %d unknown"},
+	"de": {"found": "gefunden", "why": "warum", "fix": "was tun", "suggest": "gemeint war vielleicht", "summary": "%d in Ordnung, %d Warnungen, %d fehlgeschlagen, %d unbekannt"},
+}
+
+// checkIcon is the checklist mark of a status.
+func checkIcon(s check.Status) string {
+	switch s {
+	case check.StatusOK:
+		return "✓"
+	case check.StatusWarn:
+		return "⚠"
+	case check.StatusFail:
+		return "✗"
+	}
+	return "?"
+}
+
+// checkFlags are the flags both check subcommands share.
+type checkFlags struct {
+	asJSON       bool
+	lang         string
+	resolver     string
+	timeout      time.Duration
+	allowPrivate bool
+}
+
+func (f *checkFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.asJSON, "json", false, "print the findings as JSON")
+	fl.StringVar(&f.resolver, "resolver", "", "DNS resolver HOST:PORT (default: the nameservers of /etc/resolv.conf)")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "upper bound for all DNS lookups of one check")
+	fl.BoolVar(&f.allowPrivate, "allow-private-targets", false, "let MTA-STS fetches reach private/loopback addresses (tests only)")
+	_ = fl.MarkHidden("allow-private-targets")
+	addLangFlag(cmd, &f.lang)
+}
+
+// checker builds a Checker from the flags.
+func (f *checkFlags) checker() (*check.Checker, error) {
+	r := &check.DNSResolver{Timeout: 2 * time.Second}
+	if f.resolver != "" {
+		host, port, err := net.SplitHostPort(f.resolver)
+		if err != nil {
+			host, port = f.resolver, "53"
+		}
+		if host == "" {
+			return nil, usagef("--resolver must be HOST:PORT, not %q", f.resolver)
+		}
+		r.Servers = []string{net.JoinHostPort(host, port)}
+	}
+	if f.timeout <= 0 {
+		return nil, usagef("--timeout must be positive")
+	}
+	return &check.Checker{Resolver: check.NewCachingResolver(r), Timeout: f.timeout, AllowPrivate: f.allowPrivate}, nil
+}
+
+func (a *app) checkCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check a sending domain's DNS or recipient addresses before errors happen",
+		Long: `Check the DNS setup of a sending domain (check domain) or recipient
+addresses (check address). Every finding says what was found, why it matters,
+how to fix it, and which delivery errors (knowledge-base entries) it prevents.
+
+Exit status: 0 when no check failed (warnings and unknown results included),
+1 when at least one finding is "fail" (domain) or an address failed,
+2 on a usage error.`,
+	}
+	cmd.AddCommand(a.checkDomainCmd(), a.checkAddressCmd())
+	return cmd
+}
+
+func (a *app) checkDomainCmd() *cobra.Command {
+	var (
+		cf        checkFlags
+		ipFlag    string
+		selectors []string
+		esp       string
+		dnsbls    []string
+	)
+	cmd := &cobra.Command{
+		Use:   "domain [--json] [--ip IP] [--dkim-selector S]... [--esp NAME] DOMAIN",
+		Short: "Check MX, SPF, DKIM, DMARC, PTR, blocklists, MTA-STS and TLS-RPT of a domain",
+		Long: `Check the DNS records that decide whether mail from (and to) DOMAIN is
+accepted: MX (null MX, implicit MX, MX pointing at a CNAME or an IP), SPF
+(syntax, one record, the 10-lookup and 2-void-lookup limits counted through
+nested includes, +all/?all, ptr), DKIM keys (given selectors or common ones:
+presence, parse, key size), DMARC (RFC 7489 with the DMARCbis changes as
+warnings, organizational-domain fallback via the public suffix list, rua
+authorization), MTA-STS (TXT and the HTTPS policy) and TLS-RPT, and a
+Gmail/Yahoo/Microsoft bulk-sender readiness summary.
+
+With --ip: SPF check_host for that IP, PTR with forward confirmation, and
+DNS blocklists (RFC 5782 test-point health check first; Spamhaus
+"query refused" answers 127.255.255.x count as unknown, not listed).
+With --esp: the records that provider's setup guide asks for.
+
+Lookups run concurrently, each query bounded by 2 s, the whole check by
+--timeout; unanswered checks are reported as unknown.
+
+Exit status: 0 no finding failed, 1 at least one failed, 2 usage error.`,
+		Example: `  maildx check domain example.com
+  maildx check domain --ip 192.0.2.10 --dkim-selector s1 --esp mailgun mg.example.com
+  maildx check domain --json --lang de example.com`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			lang, err := a.resolveLang(cf.lang)
+			if err != nil {
+				return err
+			}
+			c, err := cf.checker()
+			if err != nil {
+				return err
+			}
+			var opt check.DomainOptions
+			if ipFlag != "" {
+				ip, err := netip.ParseAddr(ipFlag)
+				if err != nil {
+					return usagef("--ip: %q is not an IP address", ipFlag)
+				}
+				opt.IP = ip
+			}
+			if esp != "" {
+				ok := false
+				for _, e := range check.ESPs() {
+					ok = ok || e == strings.ToLower(esp)
+				}
+				if !ok {
+					return usagef("--esp must be one of %s, not %q", strings.Join(check.ESPs(), ", "), esp)
+				}
+				opt.ESP = strings.ToLower(esp)
+			}
+			opt.DKIMSelectors = selectors
+			if cmd.Flags().Changed("dnsbl") {
+				c.DNSBLs = dnsbls
+			}
+			if _, err := check.NormalizeDomain(argv[0]); err != nil {
+				return usagef("%v", err)
+			}
+			rep, err := c.Domain(context.Background(), argv[0], opt)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if cf.asJSON {
+				if err := writeJSON(a.stdout, rep.Findings); err != nil {
+					return err
+				}
+			} else {
+				writeChecklist(a.stdout, rep.Domain, rep.Findings, lang)
+			}
+			if anyFail(rep.Findings) {
+				return exitError{exitPartial}
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&ipFlag, "ip", "", "sending IP address: SPF check_host, PTR/FCrDNS and blocklists")
+	f.StringArrayVar(&selectors, "dkim-selector", nil, "DKIM selector to check (repeatable; default: common selectors)")
+	f.StringVar(&esp, "esp", "", "check the records of an ESP: "+strings.Join(check.ESPs(), ", "))
+	f.StringArrayVar(&dnsbls, "dnsbl", nil, "blocklist zone for --ip (repeatable; default: "+strings.Join(check.DefaultDNSBLs, ", ")+")")
+	return cmd
+}
+
+func anyFail(fs []check.Finding) bool {
+	for _, f := range fs {
+		if f.Status == check.StatusFail {
+			return true
+		}
+	}
+	return false
+}
+
+// writeChecklist prints findings as a checklist: mark, check, found; why
+// and fix for anything not ok.
+func writeChecklist(w io.Writer, title string, fs []check.Finding, lang string) {
+	l := checkLabels[lang]
+	fmt.Fprintln(w, title)
+	var n [4]int
+	for _, f := range fs {
+		switch f.Status {
+		case check.StatusOK:
+			n[0]++
+		case check.StatusWarn:
+			n[1]++
+		case check.StatusFail:
+			n[2]++
+		default:
+			n[3]++
+		}
+		writeWrapped(w, f.Found, fmt.Sprintf("  %s %-22s ", checkIcon(f.Status), f.Check), strings.Repeat(" ", 27))
+		if f.Status == check.StatusOK {
+			continue
+		}
+		writeWrapped(w, f.Why.Get(lang), "      "+l["why"]+": ", "        ")
+		if fix := f.Fix.Get(lang); fix != "" {
+			writeWrapped(w, fix, "      "+l["fix"]+": ", "        ")
+		}
+	}
+	fmt.Fprintf(w, "  "+l["summary"]+"\n", n[0], n[1], n[2], n[3])
+}
+
+func (a *app) checkAddressCmd() *cobra.Command {
+	var (
+		cf           checkFlags
+		lines, probe bool
+	)
+	cmd := &cobra.Command{
+		Use:   "address [--json] [--lines] ADDRESS...",
+		Short: "Check recipient addresses: syntax, typos, disposable/free/role, domain and MX",
+		Long: `Check each ADDRESS: syntax per RFC 5321/5322 with the length limits
+(local part 64, domain 255, address 254 octets), quoted local parts, IDN
+domains (converted to punycode) and UTF-8 local parts (SMTPUTF8); typo
+suggestions for common mail domains (gmial.com → gmail.com); disposable,
+free-mail and role-account flags from the shipped lists (sources and
+licences in check/data/README.md); domain existence and MX.
+DNS answers are cached per domain.
+
+With --lines, addresses are read from stdin, one per line, and results are
+written as they come (JSON Lines with --json; otherwise one tab-separated
+line: number, status, address, suggestion, flags).
+
+--probe (SMTP RCPT TO check) is not implemented yet.
+
+Exit status: 0 no address failed, 1 at least one failed (invalid syntax,
+domain missing or accepting no mail), 2 usage error.`,
+		Example: `  maildx check address anna@gmial.com info@example.com
+  maildx check address --json "\"john doe\"@example.com"
+  maildx check address --lines --json < list.txt`,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			lang, err := a.resolveLang(cf.lang)
+			if err != nil {
+				return err
+			}
+			if probe {
+				return usagef("--probe (SMTP RCPT TO probing) is not implemented yet")
+			}
+			if lines && len(argv) > 0 {
+				return usagef("--lines reads stdin; do not give ADDRESS arguments")
+			}
+			if !lines && len(argv) == 0 {
+				return usagef("give at least one ADDRESS, or --lines to read stdin")
+			}
+			c, err := cf.checker()
+			if err != nil {
+				return err
+			}
+			ctx := context.Background()
+			failed := false
+			if lines {
+				failed, err = a.checkAddressLines(ctx, c, cf.asJSON, cf.timeout)
+				if err != nil {
+					return err
+				}
+			} else {
+				results := make([]check.AddressResult, 0, len(argv))
+				for _, s := range argv {
+					tctx, cancel := context.WithTimeout(ctx, cf.timeout)
+					r := c.Address(tctx, s)
+					cancel()
+					failed = failed || r.Status == check.StatusFail
+					results = append(results, r)
+				}
+				if cf.asJSON {
+					if err := writeJSON(a.stdout, results); err != nil {
+						return err
+					}
+				} else {
+					for i, r := range results {
+						if i > 0 {
+							fmt.Fprintln(a.stdout)
+						}
+						title := checkIcon(r.Status) + " " + r.Input
+						if r.Suggestion != "" {
+							title += "  (" + checkLabels[lang]["suggest"] + " " + r.Suggestion + "?)"
+						}
+						writeChecklist(a.stdout, title, r.Findings, lang)
+					}
+				}
+			}
+			if failed {
+				return exitError{exitPartial}
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().BoolVar(&lines, "lines", false, "read addresses from stdin, one per line, and stream the results")
+	cmd.Flags().BoolVar(&probe, "probe", false, "ask the MX with RCPT TO (not implemented yet)")
+	return cmd
+}
+
+// checkAddressLines streams stdin: one result per line.
+func (a *app) checkAddressLines(ctx context.Context, c *check.Checker, asJSON bool, timeout time.Duration) (bool, error) {
+	sc := bufio.NewScanner(a.stdin)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	w := bufio.NewWriterSize(a.stdout, 64<<10)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	failed := false
+	n := 0
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		n++
+		tctx, cancel := context.WithTimeout(ctx, timeout)
+		r := c.Address(tctx, line)
+		cancel()
+		failed = failed || r.Status == check.StatusFail
+		if asJSON {
+			if err := enc.Encode(r); err != nil {
+				return failed, err
+			}
+			continue
+		}
+		var flags []string
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{r.Disposable, "disposable"}, {r.Free, "free"}, {r.Role, "role"}, {r.SMTPUTF8, "smtputf8"}} {
+			if f.on {
+				flags = append(flags, f.name)
+			}
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", n, r.Status, r.Input, r.Suggestion, strings.Join(flags, ","))
+	}
+	if err := sc.Err(); err != nil {
+		return failed, fmt.Errorf("reading stdin: %w", err)
+	}
+	return failed, w.Flush()
+}

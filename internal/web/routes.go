@@ -1,0 +1,68 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// routes registers every route of the site. Each path also gets a
+// method-less pattern that answers 405 with an Allow header, so that a wrong
+// method gets a proper answer (JSON under /api/) rather than the mux's plain
+// text.
+func (s *server) routes() {
+	methods := map[string][]string{} // path → methods
+	add := func(api bool, pattern string, h http.HandlerFunc) {
+		s.mux.Handle(pattern, s.wrap(pattern, api, h))
+		if method, path, ok := strings.Cut(pattern, " "); ok {
+			methods[path] = append(methods[path], method)
+			if method == http.MethodGet {
+				methods[path] = append(methods[path], http.MethodHead)
+			}
+		}
+	}
+
+	// JSON API (docs/api.md, openapi.json).
+	add(true, "POST /api/v1/explain", s.apiExplain)
+	add(true, "GET /api/v1/codes", s.apiCodes)
+	add(true, "GET /api/v1/codes/{id}", s.apiCode)
+	add(true, "POST /api/v1/parse", s.apiParse)
+	add(true, "GET /api/v1/openapi.json", s.apiOpenAPI)
+	add(true, "GET /healthz", s.healthz)
+	add(true, "GET /metrics", s.serveMetrics)
+	add(true, "/api/", s.apiNotFound)
+
+	// Web UI.
+	add(false, "GET /{$}", s.home)
+	add(false, "GET /explain", s.uiExplainGet)
+	add(false, "POST /explain", s.uiExplain)
+	add(false, "POST /parse", s.uiParse)
+	add(false, "GET /codes", s.library)
+	add(false, "GET /codes/{id}", s.entry)
+	add(false, "GET /static/", s.static)
+	add(false, "/", s.notFound)
+
+	paths := make([]string, 0, len(methods))
+	for p := range methods {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		allow := strings.Join(methods[path], ", ")
+		api := isAPIPath(path)
+		s.mux.Handle(path, s.wrap(path, api, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			if api {
+				writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+allow)
+				return
+			}
+			s.renderError(w, r, http.StatusMethodNotAllowed)
+		}))
+	}
+}
+
+// isAPIPath reports whether path belongs to the machine interface, whose
+// errors are JSON.
+func isAPIPath(path string) bool {
+	return strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/metrics"
+}

@@ -1,0 +1,131 @@
+package web
+
+import (
+	"embed"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/maildx/maildx/kb"
+)
+
+//go:embed templates/*.html static i18n/*.json openapi.json
+var assets embed.FS
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxBodyBytes   = 1 << 20  // 1 MiB
+	DefaultMaxUploadBytes = 16 << 20 // 16 MiB
+	DefaultMaxBatch       = 1000
+	DefaultTimeout        = 10 * time.Second
+)
+
+// Options configure New. The zero value is ready to use.
+type Options struct {
+	// Logger receives one line per failed request (5xx, recovered panics)
+	// and, at debug level, one per request. Nil discards logs.
+	Logger *slog.Logger
+	// Version is reported by /healthz, /metrics and the page footer.
+	Version string
+	// MaxBodyBytes bounds the body of POST /api/v1/explain and of the paste
+	// form; larger bodies get 413. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxUploadBytes bounds the body of POST /api/v1/parse and of the
+	// bounce upload form. Zero means DefaultMaxUploadBytes.
+	MaxUploadBytes int64
+	// MaxBatch is the most texts one POST /api/v1/explain may carry.
+	// Zero means DefaultMaxBatch.
+	MaxBatch int
+	// Timeout bounds every handler; a handler that takes longer is answered
+	// with 503. Zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// server holds the dependencies of the handlers. It is immutable after New
+// except for its metrics, which are atomic.
+type server struct {
+	opts    Options
+	log     *slog.Logger
+	kb      *kb.KB
+	mux     *http.ServeMux
+	pages   map[string]map[string]*template.Template // lang → page name → template
+	strings map[string]map[string]string             // lang → key → text
+	metrics *metrics
+	openapi []byte
+
+	reqPrefix string        // random, per process
+	reqSeq    atomic.Uint64 // request counter for X-Request-Id
+
+	sourceCounts   map[string]int
+	categoryCounts map[string]int
+}
+
+// New returns the handler for the whole site: API, metrics and UI. It
+// panics only if the embedded assets are broken, which the package tests
+// rule out.
+func New(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	s := &server{
+		opts:           opts,
+		log:            opts.Logger,
+		kb:             kb.MustDefault(),
+		mux:            http.NewServeMux(),
+		metrics:        newMetrics(opts.Version),
+		reqPrefix:      newRequestPrefix(),
+		sourceCounts:   map[string]int{},
+		categoryCounts: map[string]int{},
+	}
+	for _, e := range s.kb.Entries() {
+		s.sourceCounts[e.Source]++
+		s.categoryCounts[e.Category]++
+	}
+	var err error
+	if s.strings, err = loadStrings(assets); err != nil {
+		panic("web: " + err.Error())
+	}
+	if s.pages, err = parseTemplates(assets, s.strings); err != nil {
+		panic("web: " + err.Error())
+	}
+	if s.openapi, err = assets.ReadFile("openapi.json"); err != nil {
+		panic("web: " + err.Error())
+	}
+	s.routes()
+	return s
+}
+
+// NewHTTPServer returns an *http.Server for h with the connection-level
+// limits a public listener needs: header and body read timeouts (against
+// slow clients), a write timeout above the handler timeout, an idle timeout
+// and a header size bound. Errors of the server itself go to logger.
+func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      DefaultTimeout + 20*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
