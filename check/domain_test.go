@@ -462,3 +462,24 @@ _dmarc.good.test. TXT "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
 		}
 	}
 }
+
+func TestHint(t *testing.T) {
+	for _, tt := range []struct {
+		id, cmd string
+		ip      bool
+	}{
+		{"mta-user-unknown", "address", false},
+		{"mta-tls-required", "domain", false},
+		{"smtp-550", "", false},
+	} {
+		cmd, ip := Hint(tt.id)
+		if cmd != tt.cmd || ip != tt.ip {
+			t.Errorf("Hint(%s) = %q, %v", tt.id, cmd, ip)
+		}
+	}
+	for _, id := range AllPrevented() {
+		if cmd, _ := Hint(id); cmd == "" {
+			t.Errorf("%s is prevented by a check but has no hint", id)
+		}
+	}
+}

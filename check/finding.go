@@ -127,3 +127,27 @@ func join(lists ...[]string) []string {
 	}
 	return out
 }
+
+// Hint names the maildx check that finds the cause of a knowledge-base
+// entry's error, for explain to suggest: "domain" (with "--ip" when the
+// sending IP matters: blocklists, reverse DNS), "address", or "" when no
+// check applies.
+func Hint(entryID string) (command string, needsIP bool) {
+	in := func(l []string) bool {
+		for _, id := range l {
+			if id == entryID {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case in(preventsPTR), in(preventsDNSBL):
+		return "domain", true
+	case in(preventsSPF), in(preventsDKIM), in(preventsDMARC), in(preventsSenderDomain), in(preventsNullMX), in(preventsTLS):
+		return "domain", false
+	case in(preventsSyntax), in(preventsUnknownUser), in(preventsNoDomain):
+		return "address", false
+	}
+	return "", false
+}

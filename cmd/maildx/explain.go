@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/maildx/maildx"
+	"github.com/maildx/maildx/check"
 	"github.com/spf13/cobra"
 )
 
@@ -173,6 +174,25 @@ func writeDiagnosis(w io.Writer, d maildx.Diagnosis) {
 		writeWrapped(w, strings.Join(ids, ", "), "   "+label(l, "entries")+": ", "     ")
 	}
 	writeWrapped(w, strings.Join(d.Evidence, "; "), "   "+label(l, "why")+": ", "     ")
+	if hint := checkHint(d); hint != "" {
+		fmt.Fprintf(w, "   %s: %s\n", label(l, "check"), hint)
+	}
+}
+
+// checkHint names the maildx check command that finds the cause of the
+// diagnosed error, for the first matched entry a check covers.
+func checkHint(d maildx.Diagnosis) string {
+	for _, e := range d.Entries {
+		switch cmd, ip := check.Hint(e.ID); {
+		case cmd == "domain" && ip:
+			return "maildx check domain --ip YOUR-SENDING-IP YOUR-DOMAIN"
+		case cmd == "domain":
+			return "maildx check domain YOUR-DOMAIN"
+		case cmd == "address":
+			return "maildx check address ADDRESS"
+		}
+	}
+	return ""
 }
 
 // duration renders seconds as a short human duration.

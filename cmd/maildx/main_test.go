@@ -240,3 +240,14 @@ func TestServe(t *testing.T) {
 		t.Errorf("bad --addr: exit %d, want 2", code)
 	}
 }
+
+func TestExplainNamesCheck(t *testing.T) {
+	out, _, _ := runCLI(t, nil, "", "explain", "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org")
+	if !strings.Contains(out, "maildx check domain --ip") {
+		t.Errorf("blocklist error does not name the check:\n%s", out)
+	}
+	out, _, _ = runCLI(t, nil, "", "explain", "550 5.1.1 user unknown")
+	if !strings.Contains(out, "maildx check address") {
+		t.Errorf("unknown user does not name the address check:\n%s", out)
+	}
+}
