@@ -23,11 +23,17 @@ type Classifier struct {
 	byReply   map[int][]*kb.Entry             // reply code → its smtp entries
 	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
 	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
+
+	// Evidence strings that would otherwise be built on every call.
+	replyText [600]string                // "550"
+	replyEv   [600]string                // "reply code 550 (permanent)"
+	statusEv  map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
 }
 
 type fragment struct {
 	text    string
 	entries []*kb.Entry
+	ev      []string // per entry: the evidence line when it wins
 	// shared is set when entries of more than one source carry the phrase:
 	// such a phrase says nothing about who sent it.
 	shared bool
@@ -46,7 +52,12 @@ func defaultClassifier() *Classifier {
 // NewClassifier compiles the phrase automaton for k.
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
-		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{}}
+		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{},
+		statusEv: map[smtpcode.Status]string{}}
+	for n := 100; n < len(c.replyText); n++ {
+		c.replyText[n] = strconv.Itoa(n)
+		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
+	}
 	index := map[string]int{}
 	for _, e := range k.Entries() {
 		for _, m := range e.Match {
@@ -65,6 +76,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 				f.shared = true
 			}
 			f.entries = append(f.entries, e)
+			f.ev = append(f.ev, "phrase "+strconv.Quote(m)+" → "+e.ID+" ("+e.Reason+")")
 		}
 		for _, code := range e.ParsedCodes() {
 			switch code.Kind {
@@ -79,6 +91,10 @@ func NewClassifier(k *kb.KB) *Classifier {
 			case kb.KindStatus:
 				if st, ok := smtpcode.ParseStatus(code.Value); ok {
 					c.byStatus[st] = append(c.byStatus[st], e)
+					for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+						cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
+						c.statusEv[cs] = "enhanced status " + cs.String() + " (" + className(cl) + ")"
+					}
 				}
 			case kb.KindHTTP:
 				if n, err := strconv.Atoi(code.Value); err == nil {
@@ -97,11 +113,6 @@ func NewClassifier(k *kb.KB) *Classifier {
 	}
 	c.matcher = phrase.New(patterns)
 	return c
-}
-
-func (c *Classifier) knownName(tok string) bool {
-	_, ok := c.byName[tok]
-	return ok
 }
 
 // Scores of the evidence kinds; higher wins. The order encodes the rule
@@ -135,6 +146,7 @@ type candidate struct {
 	// claimed: the evidence identifies the entry's provider (its own code,
 	// or a phrase that claims it).
 	claimed bool
+	ev      string // the prepared evidence line, when there is one
 }
 
 func (cd candidate) explain() string {
@@ -153,7 +165,9 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	if o.lang != "de" {
 		o.lang = "en"
 	}
-	in := parseInput(text, c.knownName)
+	var inv input
+	in := &inv
+	in.parse(text, c.byName)
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
 	}
@@ -171,14 +185,15 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			score = scoreUndecided + score/100
 		}
 		claimed := e.Provider != "" && (why == "code" || why == "client code" || why == "provider code")
-		cands = append(cands, candidate{e, score, why, detail, claimed})
+		cands = append(cands, candidate{entry: e, score: score, why: why, detail: detail, claimed: claimed})
 	}
 
 	// Codes.
+	d.Codes = make([]string, 0, 4)
 	if in.reply != 0 {
-		r := strconv.Itoa(in.reply)
+		r := c.replyText[in.reply]
 		d.Codes = append(d.Codes, r)
-		ev = append(ev, "reply code "+r+" ("+className(smtpcode.ReplyClass(in.reply))+")")
+		ev = append(ev, c.replyEv[in.reply])
 		for _, e := range codeEntries(c.byReply[in.reply]) {
 			add(e, scoreReply, "reply code", r)
 		}
@@ -235,7 +250,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			continue
 		}
 		f := &c.fragments[m.Pattern]
-		for _, e := range f.entries {
+		for fi, e := range f.entries {
 			score := scoreGenericText
 			claimed := c.claims(e, f, in)
 			if claimed {
@@ -247,6 +262,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			}
 			add(e, score, "phrase", f.text)
 			cands[len(cands)-1].claimed = claimed
+			cands[len(cands)-1].ev = f.ev[fi]
 		}
 	}
 
@@ -268,7 +284,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		return c.fallback(d, in, ev)
 	}
 	top := best[0]
-	ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
+	if top.ev != "" {
+		ev = append(ev, top.ev)
+	} else {
+		ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
+	}
 	if e := c.commandEntry(top.entry, o.command); e != nil {
 		ev = append(ev, "failed at "+o.command+": "+e.Reason+" rather than "+top.entry.Reason)
 		top = candidate{entry: e, score: top.score, why: "command", detail: o.command}
@@ -323,7 +343,11 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // X.Y.0 parent when nothing covers the exact code.
 func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string, string), ev *[]string) {
 	st, _ := smtpcode.ParseStatus(in.status)
-	*ev = append(*ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
+	if s, ok := c.statusEv[st]; ok {
+		*ev = append(*ev, s)
+	} else {
+		*ev = append(*ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
+	}
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
 		*ev = append(*ev, fmt.Sprintf("class mismatch: reply %d is %s but status %s is %s; the reply code decides whether to retry",
 			in.reply, className(smtpcode.ReplyClass(in.reply)), in.status, className(st.Class)))

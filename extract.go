@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/maildx/maildx/kb"
 	"github.com/maildx/maildx/smtpcode"
 )
 
@@ -35,8 +36,8 @@ type input struct {
 
 	norm []byte // lower-cased, continuation prefixes removed, whitespace collapsed
 
-	known    func(string) bool
-	provider string // set by the classifier's scan from provider signals
+	known    map[string][]*kb.Entry // name codes of the knowledge base; nil keeps every code-shaped token
+	provider string                 // set by the classifier's scan from provider signals
 }
 
 // parseInput extracts codes and the normalized text. It never fails: a
@@ -44,11 +45,18 @@ type input struct {
 //
 // known reports whether a code-shaped token names a knowledge-base code;
 // only those are kept, so ordinary texts allocate nothing for names.
-func parseInput(text string, known func(string) bool) *input {
+func parseInput(text string, known map[string][]*kb.Entry) *input {
+	in := &input{}
+	in.parse(text, known)
+	return in
+}
+
+// parse fills in; the classifier calls it on a value on its stack.
+func (in *input) parse(text string, known map[string][]*kb.Entry) {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
-	in := &input{raw: text, known: known}
+	*in = input{raw: text, known: known}
 	body := text
 	if i := firstNonSpace(text); i < len(text) && (text[i] == '{' || text[i] == '[' || text[i] == 'H') {
 		if t := strings.TrimSpace(text); t[0] != 'H' || httpPrefix(t) > 0 {
@@ -57,7 +65,6 @@ func parseInput(text string, known func(string) bool) *input {
 	}
 	in.scanCodes(body)
 	in.norm = normalize(body)
-	return in
 }
 
 func firstNonSpace(s string) int {
@@ -264,7 +271,7 @@ func (in *input) scanCodes(s string) {
 			for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
 				tok = tok[:len(tok)-1]
 			}
-			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) && (in.known == nil || in.known(tok)) {
+			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) && (in.known == nil || in.known[tok] != nil) {
 				in.names = appendUnique(in.names, tok)
 			}
 			i = j
