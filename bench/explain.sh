@@ -13,10 +13,7 @@ mkdir -p "$out"
 
 go build -o "$out/maildx" ./cmd/maildx
 grep -v '^#' testdata/errors.txt | grep -v '^$' | sed 's/\\n/ /g' > "$out/errors.one"
-n=$(wc -l < "$out/errors.one")
-reps=$(( (lines + n - 1) / n ))
-: > "$out/input.txt"
-for _ in $(seq "$reps"); do cat "$out/errors.one"; done | head -n "$lines" > "$out/input.txt"
+awk -v n="$lines" '{a[NR] = $0} END {for (i = 0; i < n; i++) print a[i % NR + 1]}' "$out/errors.one" > "$out/input.txt"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "input: $(wc -l < "$out/input.txt") lines, $(du -h "$out/input.txt" | cut -f1)"

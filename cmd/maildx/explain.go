@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/maildx/maildx"
 	"github.com/maildx/maildx/check"
@@ -86,24 +89,88 @@ docs/diagnosis.md.`,
 	return cmd
 }
 
-// explainLines streams stdin: one diagnosis per line, constant memory.
-// Over-long lines are cut at maxLine bytes rather than failing the stream.
+// explainLines streams stdin: one result per line, in input order, in
+// constant memory. Lines are explained in batches by one worker per CPU
+// (the classifier is safe for concurrent use) and written in order; at
+// most a few batches are in flight. Over-long lines are cut at maxLine
+// bytes rather than failing the stream.
 func (a *app) explainLines(asJSON bool, opts []maildx.Option) error {
-	const maxLine = 64 << 10
+	const (
+		maxLine   = 64 << 10
+		batchSize = 256
+	)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	type batch struct {
+		first int      // number of the batch's first line
+		lines []string // input
+		out   []byte   // rendered results
+		done  chan struct{}
+	}
+	render := func(b *batch) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		for i, line := range b.lines {
+			d := maildx.Explain(line, opts...)
+			if asJSON {
+				enc.Encode(d) // a Diagnosis always encodes
+				continue
+			}
+			hard := "soft"
+			if d.HardBounce {
+				hard = "hard"
+			}
+			fmt.Fprintf(&buf, "%d\t%s\t%s\t%s\t%s\n", b.first+i, d.Reason, hard, d.Action, d.Title)
+		}
+		b.out = buf.Bytes()
+		close(b.done)
+	}
+	jobs := make(chan *batch, workers)
+	ordered := make(chan *batch, 2*workers) // bounds the batches in flight
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				render(b)
+			}
+		}()
+	}
+	writeErr := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriterSize(a.stdout, 64<<10)
+		var err error
+		for b := range ordered {
+			<-b.done
+			if err == nil {
+				_, err = w.Write(b.out)
+			}
+		}
+		if err == nil {
+			err = w.Flush()
+		}
+		writeErr <- err
+	}()
+
 	r := bufio.NewReaderSize(a.stdin, 64<<10)
-	w := bufio.NewWriterSize(a.stdout, 64<<10)
-	defer w.Flush()
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	var line []byte
+	cur := &batch{first: 1, done: make(chan struct{})}
 	n := 0
+	send := func() {
+		jobs <- cur
+		ordered <- cur
+		cur = &batch{first: n + 1, done: make(chan struct{})}
+	}
+	var readErr error
 	for {
 		chunk, isPrefix, err := r.ReadLine()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("reading stdin: %w", err)
+			readErr = fmt.Errorf("reading stdin: %w", err)
+			break
 		}
 		if len(line) < maxLine {
 			line = append(line, chunk[:min(len(chunk), maxLine-len(line))]...)
@@ -112,21 +179,22 @@ func (a *app) explainLines(asJSON bool, opts []maildx.Option) error {
 			continue
 		}
 		n++
-		d := maildx.Explain(string(line), opts...)
+		cur.lines = append(cur.lines, string(line))
 		line = line[:0]
-		if asJSON {
-			if err := enc.Encode(d); err != nil {
-				return err
-			}
-			continue
+		if len(cur.lines) == batchSize {
+			send()
 		}
-		hard := "soft"
-		if d.HardBounce {
-			hard = "hard"
-		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", n, d.Reason, hard, d.Action, d.Title)
 	}
-	return w.Flush()
+	if len(cur.lines) > 0 {
+		send()
+	}
+	close(jobs)
+	close(ordered)
+	wg.Wait()
+	if err := <-writeErr; err != nil {
+		return err
+	}
+	return readErr
 }
 
 // writeDiagnosis prints a diagnosis as a short block for a terminal.
