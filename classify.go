@@ -506,7 +506,12 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 		}
 	}
 	if !d.Temporary && d.Action == "retry" && class == smtpcode.ClassPermanent {
+		// Retrying the same message will not help; who can change something
+		// depends on whose side the problem is (a full mailbox: the recipient).
 		d.Action = "fix-sender"
+		if d.Fault == "recipient" {
+			d.Action = "contact-recipient"
+		}
 		*ev = append(*ev, "permanent failure: retrying the same message will not help")
 	}
 	d.HardBounce = hardBounce(d.Reason, d.Temporary)

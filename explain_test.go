@@ -97,3 +97,10 @@ func TestWithCommand(t *testing.T) {
 		t.Errorf("at CONN: %s", d.Reason)
 	}
 }
+
+func TestPermanentMailboxFull(t *testing.T) {
+	d := Explain("552 5.2.2 <jane@example.com>: mailbox full")
+	if d.Reason != "mailboxfull" || d.Temporary || d.Action != "contact-recipient" || d.HardBounce {
+		t.Errorf("%s temporary=%v action=%s hard=%v", d.Reason, d.Temporary, d.Action, d.HardBounce)
+	}
+}
