@@ -207,6 +207,8 @@ type AddressResult struct {
 	MX            []string  `json:"mx,omitempty"`
 	Status        Status    `json:"status"` // the worst finding
 	Findings      []Finding `json:"findings"`
+	// Probe is the SMTP probe result (Checker.AddressProbe only).
+	Probe *ProbeResult `json:"probe,omitempty"`
 }
 
 // domainInfo caches everything Address learns about one domain.

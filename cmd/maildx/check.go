@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func (f *checkFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.asJSON, "json", false, "print the findings as JSON")
 	fl.StringVar(&f.resolver, "resolver", "", "DNS resolver HOST:PORT (default: the nameservers of /etc/resolv.conf)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "upper bound for all DNS lookups of one check")
-	fl.BoolVar(&f.allowPrivate, "allow-private-targets", false, "let MTA-STS fetches reach private/loopback addresses (tests only)")
+	fl.BoolVar(&f.allowPrivate, "allow-private-targets", false, "let MTA-STS fetches and probes reach private/loopback addresses (tests only)")
 	_ = fl.MarkHidden("allow-private-targets")
 	addLangFlag(cmd, &f.lang)
 }
@@ -219,13 +220,18 @@ func writeChecklist(w io.Writer, title string, fs []check.Finding, lang string) 
 	fmt.Fprintf(w, "  "+l["summary"]+"\n", n[0], n[1], n[2], n[3])
 }
 
+// probeDial replaces the probe's TCP dialer in tests (which map port 25
+// onto a local test server); nil in the program.
+var probeDial func(ctx context.Context, network, addr string) (net.Conn, error)
+
 func (a *app) checkAddressCmd() *cobra.Command {
 	var (
 		cf           checkFlags
 		lines, probe bool
+		po           check.ProbeOptions
 	)
 	cmd := &cobra.Command{
-		Use:   "address [--json] [--lines] ADDRESS...",
+		Use:   "address [--json] [--lines] [--probe [--helo NAME] [--mail-from ADDR]] ADDRESS...",
 		Short: "Check recipient addresses: syntax, typos, disposable/free/role, domain and MX",
 		Long: `Check each ADDRESS: syntax per RFC 5321/5322 with the length limits
 (local part 64, domain 255, address 254 octets), quoted local parts, IDN
@@ -239,7 +245,18 @@ With --lines, addresses are read from stdin, one per line, and results are
 written as they come (JSON Lines with --json; otherwise one tab-separated
 line: number, status, address, suggestion, flags).
 
---probe (SMTP RCPT TO check) is not implemented yet.
+--probe also asks the recipient's mail server (lowest-preference MX, port
+25 only, public addresses only) with EHLO, MAIL FROM:<> (or --mail-from)
+and RCPT TO, then RCPT TO a random address at the same domain to detect
+catch-all servers, then RSET and QUIT. It never sends DATA. A temporary
+(4xx) answer is retried once after --greylist-delay. The result is
+"deliverable" only when the server accepted the address and refused the
+random one; it is "undeliverable" when the server refused the address as
+unknown or disabled, and "unknown" otherwise (catch-all, greylisted twice,
+timeouts, policy blocks, connection refused). Yahoo/AOL, Microsoft consumer
+(Outlook.com, Hotmail, Live) and Gmail MX hosts are not probed: they accept
+every address or block probes. Use --helo with this host's real name
+(forward-confirmed reverse DNS); many networks block outgoing port 25.
 
 Exit status: 0 no address failed, 1 at least one failed (invalid syntax,
 domain missing or accepting no mail), 2 usage error.`,
@@ -251,8 +268,27 @@ domain missing or accepting no mail), 2 usage error.`,
 			if err != nil {
 				return err
 			}
+			if !probe {
+				for _, f := range []string{"helo", "mail-from", "probe-timeout", "greylist-delay"} {
+					if cmd.Flags().Changed(f) {
+						return usagef("--%s needs --probe", f)
+					}
+				}
+			}
 			if probe {
-				return usagef("--probe (SMTP RCPT TO probing) is not implemented yet")
+				if po.Timeout <= 0 || po.GreylistDelay <= 0 {
+					return usagef("--probe-timeout and --greylist-delay must be positive")
+				}
+				if po.MailFrom != "" {
+					if _, err := check.ParseAddress(po.MailFrom); err != nil {
+						return usagef("--mail-from: %v", err)
+					}
+				}
+				if po.HELO == "" || strings.ContainsAny(po.HELO, " \t\r\n<>") {
+					return usagef("--helo must be a host name")
+				}
+				po.Dial = probeDial
+				fmt.Fprintln(a.stderr, "maildx: note:", check.ProbeNotice.Get(lang))
 			}
 			if lines && len(argv) > 0 {
 				return usagef("--lines reads stdin; do not give ADDRESS arguments")
@@ -267,16 +303,18 @@ domain missing or accepting no mail), 2 usage error.`,
 			ctx := context.Background()
 			failed := false
 			if lines {
-				failed, err = a.checkAddressLines(ctx, c, cf.asJSON, cf.timeout)
+				var popt *check.ProbeOptions
+				if probe {
+					popt = &po
+				}
+				failed, err = a.checkAddressLines(ctx, c, cf.asJSON, cf.timeout, popt)
 				if err != nil {
 					return err
 				}
 			} else {
 				results := make([]check.AddressResult, 0, len(argv))
 				for _, s := range argv {
-					tctx, cancel := context.WithTimeout(ctx, cf.timeout)
-					r := c.Address(tctx, s)
-					cancel()
+					r := checkOne(ctx, c, s, cf.timeout, probe, &po)
 					failed = failed || r.Status == check.StatusFail
 					results = append(results, r)
 				}
@@ -305,12 +343,40 @@ domain missing or accepting no mail), 2 usage error.`,
 	}
 	cf.register(cmd)
 	cmd.Flags().BoolVar(&lines, "lines", false, "read addresses from stdin, one per line, and stream the results")
-	cmd.Flags().BoolVar(&probe, "probe", false, "ask the MX with RCPT TO (not implemented yet)")
+	fl := cmd.Flags()
+	fl.BoolVar(&probe, "probe", false, "also ask the recipient's MX with RCPT TO (no message is sent)")
+	fl.StringVar(&po.HELO, "helo", defaultHELO(), "EHLO name for --probe (use this host's name with reverse DNS)")
+	fl.StringVar(&po.MailFrom, "mail-from", "", "MAIL FROM address for --probe (default: the null path <>)")
+	fl.DurationVar(&po.Timeout, "probe-timeout", 10*time.Second, "--probe: bound for the connect and every SMTP command")
+	fl.DurationVar(&po.GreylistDelay, "greylist-delay", 60*time.Second, "--probe: wait before the one retry after a 4xx answer")
 	return cmd
 }
 
+// defaultHELO is the host name when it is fully qualified, else "localhost".
+func defaultHELO() string {
+	h, err := os.Hostname()
+	if err != nil || !strings.Contains(h, ".") {
+		return "localhost"
+	}
+	return h
+}
+
+// checkOne checks one address, with the probe when asked. The DNS part is
+// bounded by timeout; the probe by its own per-command timeouts.
+func checkOne(ctx context.Context, c *check.Checker, s string, timeout time.Duration, probe bool, po *check.ProbeOptions) check.AddressResult {
+	if !probe {
+		tctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return c.Address(tctx, s)
+	}
+	// The probe may wait for the greylisting retry: allow for it.
+	tctx, cancel := context.WithTimeout(ctx, timeout+po.GreylistDelay+10*po.Timeout)
+	defer cancel()
+	return c.AddressProbe(tctx, s, *po)
+}
+
 // checkAddressLines streams stdin: one result per line.
-func (a *app) checkAddressLines(ctx context.Context, c *check.Checker, asJSON bool, timeout time.Duration) (bool, error) {
+func (a *app) checkAddressLines(ctx context.Context, c *check.Checker, asJSON bool, timeout time.Duration, po *check.ProbeOptions) (bool, error) {
 	sc := bufio.NewScanner(a.stdin)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
 	w := bufio.NewWriterSize(a.stdout, 64<<10)
@@ -325,9 +391,12 @@ func (a *app) checkAddressLines(ctx context.Context, c *check.Checker, asJSON bo
 			continue
 		}
 		n++
-		tctx, cancel := context.WithTimeout(ctx, timeout)
-		r := c.Address(tctx, line)
-		cancel()
+		var r check.AddressResult
+		if po != nil {
+			r = checkOne(ctx, c, line, timeout, true, po)
+		} else {
+			r = checkOne(ctx, c, line, timeout, false, nil)
+		}
 		failed = failed || r.Status == check.StatusFail
 		if asJSON {
 			if err := enc.Encode(r); err != nil {
@@ -343,6 +412,9 @@ func (a *app) checkAddressLines(ctx context.Context, c *check.Checker, asJSON bo
 			if f.on {
 				flags = append(flags, f.name)
 			}
+		}
+		if r.Probe != nil {
+			flags = append(flags, "probe="+r.Probe.Result+"/"+r.Probe.Reason)
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", n, r.Status, r.Input, r.Suggestion, strings.Join(flags, ","))
 	}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maildx/maildx/check/dnstest"
+	"github.com/maildx/maildx/check/smtptest"
 )
 
 // runCheck runs maildx with args (the check command included).
@@ -48,16 +52,14 @@ func TestCheckDomainCLI(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"check", "domain"}, {"check", "domain", "--esp", "nope", "ok.test"}, {"check", "domain", "--ip", "x", "ok.test"},
-		{"check", "domain", "nodot"}, {"check", "address", "--probe", "a@ok.test"}, {"check", "address"},
+		{"check", "domain", "nodot"}, {"check", "address"}, {"check", "address", "--helo", "x.test", "a@ok.test"},
+		{"check", "address", "--probe", "--mail-from", "bad@", "a@ok.test"}, {"check", "address", "--probe", "--helo", "a b", "a@ok.test"},
+		{"check", "address", "--probe", "--probe-timeout", "0s", "a@ok.test"},
 	} {
 		_, stderr, code := runCheck(t, "", bad...)
 		if code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", bad, code, stderr)
 		}
-	}
-	_, stderr, _ := runCheck(t, "", "check", "address", "--probe", "a@ok.test")
-	if !strings.Contains(stderr, "not implemented") {
-		t.Errorf("--probe message: %q", stderr)
 	}
 }
 
@@ -79,5 +81,82 @@ func TestCheckAddressCLI(t *testing.T) {
 	out, _, code = runCheck(t, "anna@example.com\n", "check", "address", "--lines", "--resolver", srv.Addr)
 	if code != 0 || out != "1\tok\tanna@example.com\t\t\n" {
 		t.Errorf("exit %d, %q", code, out)
+	}
+}
+
+const probeCLIZone = `
+p.test. MX 10 mx.p.test.
+mx.p.test. A 127.0.0.1
+yahoo.test. MX 1 mta6.am0.yahoodns.net.
+`
+
+func TestCheckAddressProbeCLI(t *testing.T) {
+	dnsSrv := dnstest.Start(t, probeCLIZone)
+	srv := smtptest.Start(t, &smtptest.Server{Rcpt: map[string][]string{
+		"anna@p.test": {"250 2.1.5 Ok"},
+		"grey@p.test": {"451 4.7.1 Greylisted", "250 Ok"},
+	}})
+	dial := srv.Dial()
+	probeDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if !strings.HasSuffix(addr, ":25") {
+			t.Errorf("dialed %s", addr)
+		}
+		return dial(ctx, network, addr)
+	}
+	t.Cleanup(func() { probeDial = nil })
+	base := []string{"check", "address", "--resolver", dnsSrv.Addr, "--probe", "--helo", "probe.example.org", "--greylist-delay", "10ms", "--probe-timeout", "2s"}
+
+	// Loopback MX: refused without the hidden test flag, and nothing is dialed.
+	out, stderr, code := runCheck(t, "", append(base, "--json", "anna@p.test")...)
+	if code != 0 || !strings.Contains(out, `"reason": "private-target"`) || srv.Conns() != 0 {
+		t.Fatalf("exit %d, %d conns\n%s", code, srv.Conns(), out)
+	}
+	if !strings.Contains(stderr, "Yahoo/AOL") || !strings.Contains(stderr, "Gmail") || !strings.Contains(stderr, "Hotmail") {
+		t.Errorf("no provider notice: %q", stderr)
+	}
+
+	base = append(base, "--allow-private-targets")
+	out, _, code = runCheck(t, "", append(base, "--json", "anna@p.test", "bob@p.test", "grey@p.test", "x@yahoo.test")...)
+	var rs []struct {
+		Status string `json:"status"`
+		Probe  *struct {
+			Result, Reason string
+			Greylisted     bool
+		} `json:"probe"`
+	}
+	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 4 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := []struct{ status, result, reason string }{
+		{"ok", "deliverable", "accepted"}, {"fail", "undeliverable", "userunknown"},
+		{"ok", "deliverable", "accepted"}, {"unknown", "unknown", "provider"},
+	}
+	for i, w := range want {
+		if rs[i].Probe == nil || rs[i].Status != w.status || rs[i].Probe.Result != w.result || rs[i].Probe.Reason != w.reason {
+			t.Errorf("%d: %+v %+v, want %v", i, rs[i], rs[i].Probe, w)
+		}
+	}
+	if !rs[2].Probe.Greylisted {
+		t.Error("greylisting retry not reported")
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (bob is undeliverable)", code)
+	}
+	for _, c := range srv.Commands() {
+		if strings.EqualFold(c, "DATA") {
+			t.Fatal("DATA sent")
+		}
+	}
+
+	// Text output and German.
+	out, _, code = runCheck(t, "", append(base, "--lang", "de", "bob@p.test")...)
+	if code != 1 || !strings.Contains(out, "✗ smtp") || !strings.Contains(out, "lehnte die Adresse ab") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	// --lines streams probe results too.
+	start := time.Now()
+	out, _, _ = runCheck(t, "anna@p.test\nbob@p.test\n", append(base, "--lines")...)
+	if !strings.Contains(out, "probe=deliverable/accepted") || !strings.Contains(out, "probe=undeliverable/userunknown") || time.Since(start) > 5*time.Second {
+		t.Errorf("%s", out)
 	}
 }
