@@ -14,7 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/maildx/maildx/internal/events"
 	"github.com/maildx/maildx/maillog"
+	"github.com/maildx/maildx/store"
 	"github.com/spf13/cobra"
 )
 
@@ -22,9 +24,10 @@ func (a *app) logsCmd() *cobra.Command {
 	var (
 		asJSON, all, follow bool
 		since, until, lang  string
+		db                  string
 	)
 	cmd := &cobra.Command{
-		Use:   "logs [--json] [--all] [--since T] [--until T] [--follow] [--lang de|en] PATH...",
+		Use:   "logs [--json] [--all] [--since T] [--until T] [--follow] [--store DB] [--lang de|en] PATH...",
 		Short: "Find failed and deferred deliveries in Postfix, Exim and Sendmail logs",
 		Long: `Read mail server logs – Postfix, Exim (main log) and Sendmail – and show, per
 recipient, every delivery that failed: bounced, deferred, expired (the MTA
@@ -56,8 +59,13 @@ They are documented in docs/logs.md. At the end a summary goes to stderr:
 lines read, lines not understood, outcomes by status and by reason, and
 the top 10 recipient domains and relays by failures.
 
-Not yet available: --store (writing the outcomes into the event store),
-which comes with the event store.
+--store DB also writes the outcomes shown (with --all the sent ones too)
+into the event store DB (a SQLite file or a postgres:// URL; see
+'maildx events') as delivery events: provider postfix, exim or sendmail;
+sent → delivered, deferred → deferred, bounced and expired → bounced,
+rejected → dropped. An outcome is stored once however often the log is
+read (its ID is a hash of queue id, recipient, status and time). Stored
+failures feed the suppression list (docs/events.md).
 
 Exit status: 0 success, 1 a file could not be read (the others still are),
 2 usage error.`,
@@ -93,7 +101,7 @@ Exit status: 0 success, 1 a file could not be read (the others still are),
 				ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 				defer stop()
 			}
-			return a.runLogs(ctx, paths, logsOptions{json: asJSON, all: all, follow: follow, since: from, until: to, lang: lang})
+			return a.runLogs(ctx, paths, logsOptions{json: asJSON, all: all, follow: follow, since: from, until: to, lang: lang, store: db})
 		},
 	}
 	f := cmd.Flags()
@@ -102,6 +110,7 @@ Exit status: 0 success, 1 a file could not be read (the others still are),
 	f.StringVar(&since, "since", "", "only outcomes at or after T (RFC 3339, 2006-01-02, or a duration like 24h)")
 	f.StringVar(&until, "until", "", "only outcomes before T (same forms as --since)")
 	f.BoolVar(&follow, "follow", false, "keep reading the last file as it grows, across rotation")
+	storeDBFlag(cmd, &db, "store")
 	addLangFlag(cmd, &lang)
 	return cmd
 }
@@ -110,11 +119,21 @@ type logsOptions struct {
 	json, all, follow bool
 	since, until      time.Time
 	lang              string
+	store             string // event store DSN; "" = do not store
 }
 
 // runLogs reads the files in order through one Reader and writes the
 // outcomes and, at the end, the summary.
 func (a *app) runLogs(ctx context.Context, paths []string, opt logsOptions) error {
+	var sink *outcomeSink
+	if opt.store != "" {
+		st, err := a.openStoreDB(ctx, opt.store)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		sink = &outcomeSink{st: st, ctx: ctx, follow: opt.follow}
+	}
 	tally := maillog.NewTally()
 	r := maillog.NewReader(maillog.Options{
 		Lang: opt.lang,
@@ -144,6 +163,11 @@ func (a *app) runLogs(ctx context.Context, paths []string, opt logsOptions) erro
 		return bw.Flush()
 	}
 	emit := func(o maillog.Outcome) error {
+		if sink != nil {
+			if err := sink.add(o); err != nil {
+				return err
+			}
+		}
 		tally.Add(&o)
 		if opt.json {
 			if err := enc.Encode(o); err != nil {
@@ -178,6 +202,9 @@ func (a *app) runLogs(ctx context.Context, paths []string, opt logsOptions) erro
 		default:
 			err = r.ReadFile(ctx, p, emit)
 		}
+		if sink != nil && sink.err != nil {
+			break
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -201,9 +228,55 @@ func (a *app) runLogs(ctx context.Context, paths []string, opt logsOptions) erro
 		return err
 	}
 	writeLogSummary(a.stderr, r.Stats(), tally, opt.all)
+	if sink != nil {
+		// Store what was read before an interrupt too.
+		if err := sink.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "stored in %s: %d new events, %d already stored\n", dbName(opt.store), sink.inserted, sink.total-sink.inserted)
+	}
 	if failed {
 		return exitError{exitPartial}
 	}
+	return nil
+}
+
+// outcomeSink writes outcomes into the event store in batches (one at a
+// time when following, so that they are stored as they happen).
+type outcomeSink struct {
+	st              store.Store
+	ctx             context.Context
+	follow          bool
+	batch           []store.Event
+	total, inserted int
+	err             error
+}
+
+const storeBatch = 500
+
+func (s *outcomeSink) add(o maillog.Outcome) error {
+	s.batch = append(s.batch, events.FromOutcome(o))
+	if s.follow || len(s.batch) >= storeBatch {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *outcomeSink) flush() error {
+	if s.err != nil || len(s.batch) == 0 {
+		return s.err
+	}
+	// A cancelled context (Ctrl-C while following) must not lose the
+	// outcomes already shown.
+	ctx := context.WithoutCancel(s.ctx)
+	n, err := s.st.AddEvents(ctx, s.batch)
+	if err != nil {
+		s.err = fmt.Errorf("storing the outcomes: %w", err)
+		return s.err
+	}
+	s.total += len(s.batch)
+	s.inserted += n
+	s.batch = s.batch[:0]
 	return nil
 }
 

@@ -119,6 +119,6 @@ Exit status: 0 success, 1 some input failed or nothing was found, 2 usage error.
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagErr{err} })
-	root.AddCommand(a.explainCmd(), a.parseCmd(), a.logsCmd(), a.lookupCmd(), a.codesCmd(), a.checkCmd(), a.serveCmd())
+	root.AddCommand(a.explainCmd(), a.parseCmd(), a.logsCmd(), a.lookupCmd(), a.codesCmd(), a.checkCmd(), a.serveCmd(), a.eventsCmd(), a.suppressionsCmd())
 	return root
 }

@@ -10,7 +10,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/maildx/maildx/dsn"
+	"github.com/maildx/maildx/internal/events"
 	"github.com/maildx/maildx/mailbox"
+	"github.com/maildx/maildx/store"
 	"github.com/spf13/cobra"
 )
 
@@ -18,9 +20,10 @@ func (a *app) parseCmd() *cobra.Command {
 	var (
 		asJSON bool
 		lang   string
+		db     string
 	)
 	cmd := &cobra.Command{
-		Use:   "parse [--json] [--lang de|en] PATH...",
+		Use:   "parse [--json] [--store DB] [--lang de|en] PATH...",
 		Short: "Read bounce emails: one diagnosis per failed recipient",
 		Long: `Read bounce emails and report every failed recipient with its diagnosis.
 
@@ -38,7 +41,16 @@ lists them, with the diagnosis fields (docs/diagnosis.md) and the bounce's
 own fields (docs/parse.md). Without --json a table is printed. A summary
 goes to stderr when more than one message was read. An unreadable or
 malformed message is reported on stderr with its path; the others are still
-processed and the exit status is 1.`,
+processed and the exit status is 1.
+
+--store DB also writes every recipient into the event store DB (a SQLite
+file or a postgres:// URL; see 'maildx events') as a delivery event with
+provider "bounce": a feedback report is a complaint; DSN action failed →
+bounced, delayed → deferred, delivered/relayed/expanded → delivered.
+Automatic replies (out of office) are not stored. The event ID is a hash of
+the original Message-ID (or the file) and the recipient, so a bounce read
+twice is stored once. Stored failures feed the suppression list
+(docs/events.md).`,
 		Example: "  maildx parse bounce.eml\n  maildx parse --json ~/Maildir/.Bounces\n  maildx parse --lang de - < bounce.eml",
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, paths []string) error {
@@ -46,10 +58,11 @@ processed and the exit status is 1.`,
 			if err != nil {
 				return err
 			}
-			return a.runParse(cmd.Context(), paths, lang, asJSON)
+			return a.runParse(cmd.Context(), paths, lang, asJSON, db)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "write JSON Lines, one object per recipient")
+	storeDBFlag(cmd, &db, "store")
 	addLangFlag(cmd, &lang)
 	return cmd
 }
@@ -60,9 +73,18 @@ type parseStats struct {
 	byReason                              map[string]int
 }
 
-func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON bool) error {
+func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON bool, db string) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	var evStore store.Store
+	var stored, inserted int
+	if db != "" {
+		var err error
+		if evStore, err = a.openStoreDB(ctx, db); err != nil {
+			return err
+		}
+		defer evStore.Close()
 	}
 	w := bufio.NewWriterSize(a.stdout, 64<<10)
 	defer w.Flush()
@@ -88,6 +110,22 @@ func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON 
 			}
 			if len(results) > 0 {
 				st.bounces++
+			}
+			if evStore != nil {
+				var batch []store.Event
+				for _, r := range results {
+					if events.BounceStorable(r) {
+						batch = append(batch, events.FromBounce(r))
+					}
+				}
+				if len(batch) > 0 {
+					n, err := evStore.AddEvents(ctx, batch)
+					if err != nil {
+						return fmt.Errorf("storing the events of %s: %w", m.Path, err)
+					}
+					stored += len(batch)
+					inserted += n
+				}
 			}
 			for _, r := range results {
 				st.recipients++
@@ -119,6 +157,9 @@ func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON 
 	}
 	if st.messages > 1 || st.failed > 0 {
 		a.parseSummary(st)
+	}
+	if evStore != nil {
+		fmt.Fprintf(a.stderr, "stored in %s: %d new events, %d already stored\n", dbName(db), inserted, stored-inserted)
 	}
 	if st.failed > 0 {
 		return exitError{exitPartial}

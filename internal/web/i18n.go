@@ -44,7 +44,7 @@ func loadStrings(fsys fs.FS) (map[string]map[string]string, error) {
 
 // pageNames are the page templates; each is parsed together with
 // layout.html and partials.html.
-var pageNames = []string{"home", "library", "entry", "error"}
+var pageNames = []string{"home", "library", "entry", "error", "sends", "suppressions", "stats", "login"}
 
 // parseTemplates parses every page once per language, with the "t" function
 // bound to that language's strings.
@@ -60,7 +60,8 @@ func parseTemplates(fsys fs.FS, strs map[string]map[string]string) (map[string]m
 				}
 				return key
 			},
-			"dur": func(secs int) string { return duration(secs, m) },
+			"dur":   func(secs int) string { return duration(secs, m) },
+			"list3": func() []int { return []int{7, 30, 90} },
 		}
 		out[lang] = map[string]*template.Template{}
 		for _, name := range pageNames {

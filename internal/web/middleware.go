@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -84,12 +85,16 @@ func (s *server) wrap(route string, api bool, h http.HandlerFunc) http.Handler {
 				status = http.StatusOK
 			}
 			d := time.Since(start)
+			path := r.URL.Path
+			if strings.Contains(route, "{address}") {
+				path = route // addresses are personal data: not logged
+			}
 			rm.observe(status, d)
 			switch {
 			case status >= 500:
-				s.log.Error("request failed", "request_id", id, "route", route, "method", r.Method, "path", r.URL.Path, "status", status, "duration", d)
+				s.log.Error("request failed", "request_id", id, "route", route, "method", r.Method, "path", path, "status", status, "duration", d)
 			case s.log.Enabled(ctx, slog.LevelDebug):
-				s.log.Debug("request", "request_id", id, "route", route, "method", r.Method, "path", r.URL.Path, "status", status, "duration", d)
+				s.log.Debug("request", "request_id", id, "route", route, "method", r.Method, "path", path, "status", status, "duration", d)
 			}
 		}()
 		h(rec, r)

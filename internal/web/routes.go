@@ -28,6 +28,19 @@ func (s *server) routes() {
 	add(true, "GET /api/v1/codes/{id}", s.apiCode)
 	add(true, "POST /api/v1/parse", s.apiParse)
 	add(true, "GET /api/v1/openapi.json", s.apiOpenAPI)
+	add(true, "GET /api/v1/events", s.apiEvents)
+	add(true, "POST /api/v1/events", s.webhook("generic"))
+	add(true, "GET /api/v1/events/{id}", s.apiEvent)
+	add(true, "GET /api/v1/suppressions", s.apiSuppressions)
+	add(true, "POST /api/v1/suppressions", s.apiAddSuppression)
+	add(true, "GET /api/v1/suppressions.csv", s.apiSuppressionsCSV)
+	add(true, "GET /api/v1/suppressions/{address}", s.apiSuppression)
+	add(true, "DELETE /api/v1/suppressions/{address}", s.apiRemoveSuppression)
+	add(true, "POST /webhooks/mailgun", s.webhook("mailgun"))
+	add(true, "POST /webhooks/sendgrid", s.webhook("sendgrid"))
+	add(true, "POST /webhooks/ses", s.webhook("ses"))
+	add(true, "POST /webhooks/postmark", s.webhook("postmark"))
+	add(true, "/webhooks/", s.apiNotFound)
 	add(true, "GET /healthz", s.healthz)
 	add(true, "GET /metrics", s.serveMetrics)
 	add(true, "/api/", s.apiNotFound)
@@ -39,6 +52,13 @@ func (s *server) routes() {
 	add(false, "POST /parse", s.uiParse)
 	add(false, "GET /codes", s.library)
 	add(false, "GET /codes/{id}", s.entry)
+	add(false, "GET /sends", s.sendsPage)
+	add(false, "GET /suppressions", s.suppressionsPage)
+	add(false, "POST /suppressions/remove", s.csrfCheck(s.uiRemoveSuppression))
+	add(false, "GET /stats", s.statsPage)
+	add(false, "GET /login", s.loginPage)
+	add(false, "POST /login", s.csrfCheck(s.uiLogin))
+	add(false, "POST /logout", s.csrfCheck(s.uiLogout))
 	add(false, "GET /static/", s.static)
 	add(false, "/", s.notFound)
 
@@ -64,5 +84,5 @@ func (s *server) routes() {
 // isAPIPath reports whether path belongs to the machine interface, whose
 // errors are JSON.
 func isAPIPath(path string) bool {
-	return strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/metrics"
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/webhooks/") || path == "/healthz" || path == "/metrics"
 }

@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/maildx/maildx/event"
 	"github.com/maildx/maildx/kb"
+	"github.com/maildx/maildx/store"
 )
 
 //go:embed templates/*.html static i18n/*.json openapi.json
@@ -42,6 +44,39 @@ type Options struct {
 	// Timeout bounds every handler; a handler that takes longer is answered
 	// with 503. Zero means DefaultTimeout.
 	Timeout time.Duration
+
+	// Store keeps delivery events and the suppression list. Nil: the
+	// webhook, event and suppression routes answer 503 ("start maildx
+	// serve with --db").
+	Store store.Store
+	// Webhooks holds the providers' keys; an empty key leaves its
+	// endpoint unconfigured (it answers 503 naming the setting).
+	Webhooks Webhooks
+	// APIToken (MAILDX_API_TOKEN) authorises POST /api/v1/events and the
+	// reading of events and suppressions (bearer token, or the session
+	// cookie of /login). Empty: POST /api/v1/events is not configured and
+	// reading needs no login (serve then listens on loopback only).
+	APIToken string
+	// Now returns the current time (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Webhooks configures the provider adapters of package event.
+type Webhooks struct {
+	MailgunSigningKey       string   // MAILDX_MAILGUN_SIGNING_KEY
+	SendGridPublicKey       string   // MAILDX_SENDGRID_PUBLIC_KEY
+	PostmarkUser            string   // MAILDX_POSTMARK_USER
+	PostmarkPassword        string   // MAILDX_POSTMARK_PASSWORD
+	SESTopicARNs            []string // MAILDX_SES_TOPIC_ARNS
+	SESConfirmSubscriptions bool     // MAILDX_SES_CONFIRM_SUBSCRIPTIONS
+	// SESClient fetches SNS signing certificates (tests inject one);
+	// nil: the adapter's default client.
+	SESClient *http.Client
+	// Tolerance is the freshness window of signed timestamps (Mailgun,
+	// SendGrid); zero: event.DefaultTolerance.
+	Tolerance time.Duration
+	// Lang is the language of the stored diagnoses; "" means English.
+	Lang string
 }
 
 // server holds the dependencies of the handlers. It is immutable after New
@@ -61,6 +96,10 @@ type server struct {
 
 	sourceCounts   map[string]int
 	categoryCounts map[string]int
+
+	adapters map[string]event.Adapter // provider → adapter
+	replay   *replayCache
+	csrf     *http.CrossOriginProtection
 }
 
 // New returns the handler for the whole site: API, metrics and UI. It
@@ -106,6 +145,10 @@ func New(opts Options) http.Handler {
 	if s.openapi, err = assets.ReadFile("openapi.json"); err != nil {
 		panic("web: " + err.Error())
 	}
+	if opts.Now == nil {
+		s.opts.Now = time.Now
+	}
+	s.setupEvents()
 	s.routes()
 	return s
 }

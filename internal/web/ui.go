@@ -36,6 +36,14 @@ type page struct {
 
 	// entry
 	Entry *entryView
+
+	// delivery events (sends.go)
+	Events   bool // a store is configured: show the event pages in the menu
+	LoggedIn bool // a session cookie is set: show the logout button
+	Sends    *sendsView
+	Supps    *suppsView
+	Stats    *statsView
+	Login    *loginView
 }
 
 type langLink struct {
@@ -78,7 +86,12 @@ func (s *server) newPage(lang, title string, switchTo *url.URL, r *http.Request)
 	if switchTo == nil {
 		switchTo = &url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}
 	}
-	p := &page{Lang: lang, Title: title, Version: s.opts.Version}
+	p := &page{Lang: lang, Title: title, Version: s.opts.Version, Events: s.opts.Store != nil}
+	if s.opts.APIToken != "" {
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			p.LoggedIn = true
+		}
+	}
 	for _, l := range []struct{ code, name string }{{"en", "English"}, {"de", "Deutsch"}} {
 		u := *switchTo
 		q := u.Query()

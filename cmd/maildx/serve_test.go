@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const crashMailgunKey = "key-crash-test"
+
+// TestServeChild is the server process of TestServeCrash: the test binary
+// re-executed with MAILDX_SERVE_CHILD=DB runs "maildx serve" until killed.
+func TestServeChild(t *testing.T) {
+	db := os.Getenv("MAILDX_SERVE_CHILD")
+	if db == "" {
+		t.Skip("helper process of TestServeCrash")
+	}
+	a := &app{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: io.Discard, getenv: os.Getenv}
+	os.Exit(a.run([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}))
+}
+
+// startChild starts the server and returns its base URL.
+func startChild(t *testing.T, db string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	cmd.Env = append(os.Environ(), "MAILDX_SERVE_CHILD="+db, "MAILDX_MAILGUN_SIGNING_KEY="+crashMailgunKey, "MAILDX_API_TOKEN=crash-token")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if i := strings.Index(sc.Text(), "http://"); i >= 0 {
+				urlc <- strings.TrimSuffix(strings.Fields(sc.Text()[i:])[0], "/")
+			}
+		}
+	}()
+	select {
+	case u := <-urlc:
+		return cmd, u
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("server did not start")
+	}
+	return nil, ""
+}
+
+func mailgunBody(id, token string, ts int64) []byte {
+	mac := hmac.New(sha256.New, []byte(crashMailgunKey))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + token))
+	return fmt.Appendf(nil, `{"signature":{"timestamp":"%d","token":"%s","signature":"%s"},"event-data":{"id":"%s","timestamp":%d,"event":"failed","severity":"permanent","reason":"bounce","recipient":"%s@example.de","message":{"headers":{"message-id":"%s@shop.example"}},"delivery-status":{"code":550,"message":"5.1.1 The email account that you tried to reach does not exist.","description":""}}}`,
+		ts, token, hex.EncodeToString(mac.Sum(nil)), id, ts, id, id)
+}
+
+// TestServeCrash posts signed Mailgun webhooks concurrently to a "maildx
+// serve" process, kills it with SIGKILL under load, restarts it on the
+// same SQLite file and checks that every event answered 2xx is stored.
+func TestServeCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	db := filepath.Join(t.TempDir(), "crash.db")
+	cmd, base := startChild(t, db)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	ctx, stop := context.WithCancel(context.Background())
+	client := &http.Client{Timeout: 5 * time.Second}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				id := fmt.Sprintf("crash-%d-%d", w, i)
+				body := mailgunBody(id, "tok-"+id, time.Now().Unix())
+				req, _ := http.NewRequestWithContext(ctx, "POST", base+"/webhooks/mailgun", bytes.NewReader(body))
+				resp, err := client.Do(req)
+				if err != nil {
+					return // the server is gone
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode/100 == 2 {
+					mu.Lock()
+					acked[id] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	stop()
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no webhook was acknowledged before the kill")
+	}
+
+	cmd, base = startChild(t, db)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	stored := map[string]bool{}
+	cursor := ""
+	for {
+		req, _ := http.NewRequest("GET", base+"/api/v1/events?provider=mailgun&limit=1000&cursor="+url.QueryEscape(cursor), nil)
+		req.Header.Set("Authorization", "Bearer crash-token")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Events []struct {
+				ProviderEventID string `json:"provider_event_id"`
+			} `json:"events"`
+			NextCursor string `json:"next_cursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("listing after restart: %d %v", resp.StatusCode, err)
+		}
+		for _, e := range page.Events {
+			stored[e.ProviderEventID] = true
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	lost := 0
+	for id := range acked {
+		if !stored[id] {
+			lost++
+			if lost <= 5 {
+				t.Errorf("event %s was acknowledged but is not stored", id)
+			}
+		}
+	}
+	t.Logf("%d webhooks acknowledged before SIGKILL, %d events stored, %d lost", len(acked), len(stored), lost)
+}
+
+func TestServeRefusesPublicWithoutToken(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "e.db")
+	_, errOut, code := runCLI(t, nil, "", "serve", "--addr", "0.0.0.0:0", "--db", db)
+	if code != 2 || !strings.Contains(errOut, "MAILDX_API_TOKEN") {
+		t.Errorf("serve on 0.0.0.0 without token: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, nil, "", "serve", "--addr", ":0", "--db", db)
+	if code != 2 || !strings.Contains(errOut, "MAILDX_API_TOKEN") {
+		t.Errorf("serve on :0 without token: exit %d, %q", code, errOut)
+	}
+	for _, h := range []string{"127.0.0.1", "localhost", "::1"} {
+		if !isLoopback(h) {
+			t.Errorf("isLoopback(%q) = false", h)
+		}
+	}
+	for _, h := range []string{"", "0.0.0.0", "192.0.2.1", "example.com"} {
+		if isLoopback(h) {
+			t.Errorf("isLoopback(%q) = true", h)
+		}
+	}
+}
