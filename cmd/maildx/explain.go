@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -108,12 +107,11 @@ func (a *app) explainLines(asJSON bool, opts []maildx.Option) error {
 	}
 	render := func(b *batch) {
 		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
 		for i, line := range b.lines {
 			d := maildx.Explain(line, opts...)
 			if asJSON {
-				enc.Encode(d) // a Diagnosis always encodes
+				buf.Write(d.AppendJSON(buf.AvailableBuffer()))
+				buf.WriteByte('\n')
 				continue
 			}
 			hard := "soft"
