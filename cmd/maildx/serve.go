@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/maildx/maildx/check"
 	"github.com/maildx/maildx/event"
 	"github.com/maildx/maildx/internal/web"
 	"github.com/maildx/maildx/store"
@@ -32,6 +33,13 @@ type serveConfig struct {
 	web  web.Webhooks
 	// apiToken guards POST /api/v1/events and the reading of events.
 	apiToken string
+	// The domain and address checks (docs/check.md, "Server").
+	resolver     string // DNS resolver HOST:PORT; "" = /etc/resolv.conf
+	allowProbe   bool   // POST /api/v1/check/address may probe (SMTP)
+	probeHELO    string // EHLO name of the probe
+	allowPrivate bool   // tests only: MTA-STS fetches and probes may reach private addresses
+	trustProxy   bool   // rate-limit by the X-Forwarded-For entry of the proxy
+	probeDial    func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -62,6 +70,20 @@ MAILDX_API_TOKEN guards POST /api/v1/events and reading events and the
 suppression list (Authorization: Bearer, or the login form of the UI).
 Without it the server holds personal data without a lock, so it listens on
 loopback only and refuses any other --addr.
+
+The domain and address checks (pages /check/domain and /check/address,
+API GET /api/v1/check/domain/{domain} and POST /api/v1/check/address) use
+the resolver of --resolver or /etc/resolv.conf and are rate-limited per
+client IP: the connection's remote address, or with --trust-proxy the
+address the reverse proxy appends to X-Forwarded-For (give it only behind a
+proxy that sets that header, or clients can pick their own identity). The
+server refuses private, loopback and link-local targets (MTA-STS policy
+hosts, probed MX hosts). The SMTP probe ("probe": true) is off unless
+--allow-probe is given: with it the server opens SMTP connections to port
+25 of other people's mail servers for anybody who can reach it, from this
+host's IP address, which can get that address blocklisted.
+--allow-private-targets lifts the private-target refusal for tests only
+(and only on a loopback --addr).
 
 The server listens on ` + defaultAddr + ` unless --addr says otherwise and
 stops cleanly on Ctrl-C or SIGTERM.`,
@@ -114,6 +136,11 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 	f.StringVar(&sesTopics, "ses-topic-arns", "", "accepted SNS topic ARNs, comma-separated (env "+event.EnvSESTopicARNs+")")
 	f.BoolVar(&c.web.SESConfirmSubscriptions, "ses-confirm-subscriptions", false, "confirm SNS subscriptions of accepted topics (env "+event.EnvSESConfirmSubscription+")")
 	f.StringVar(&c.apiToken, "api-token", "", "API token; prefer the environment variable "+event.EnvAPIToken+" (flags show in ps)")
+	f.StringVar(&c.resolver, "resolver", "", "DNS resolver HOST:PORT for the checks (default: the nameservers of /etc/resolv.conf)")
+	f.BoolVar(&c.allowProbe, "allow-probe", false, "let POST /api/v1/check/address probe with SMTP RCPT TO (off: the server would open SMTP connections for anyone)")
+	f.StringVar(&c.probeHELO, "helo", defaultHELO(), "EHLO name of --allow-probe probes (this host's name with reverse DNS)")
+	f.BoolVar(&c.trustProxy, "trust-proxy", false, "rate-limit checks by the last X-Forwarded-For address (only behind a reverse proxy that sets it)")
+	f.BoolVar(&c.allowPrivate, "allow-private-targets", false, "testing only: let check MTA-STS fetches and probes reach private/loopback addresses (loopback --addr only)")
 	return cmd
 }
 
@@ -148,8 +175,15 @@ func (a *app) serveWith(ctx context.Context, c serveConfig) error {
 	if c.apiToken == "" && !isLoopback(host) {
 		return usagef("refusing to listen on %s without %s: the server stores delivery events with email addresses (personal data), and without a token anybody who can reach it could read them. Set %s (a long random string), or listen on 127.0.0.1", c.addr, event.EnvAPIToken, event.EnvAPIToken)
 	}
+	if c.allowPrivate && !isLoopback(host) {
+		return usagef("--allow-private-targets is for tests only and needs a loopback --addr: on a reachable server it would let anybody make it connect to private addresses (SSRF)")
+	}
+	checks, err := c.checkHandler()
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	opts := web.Options{Logger: logger, Version: version, Webhooks: c.web, APIToken: c.apiToken}
+	opts := web.Options{Logger: logger, Version: version, Webhooks: c.web, APIToken: c.apiToken, Check: checks}
 	if c.db != "" {
 		st, err := store.Open(ctx, c.db)
 		if err != nil {
@@ -167,6 +201,12 @@ func (a *app) serveWith(ctx context.Context, c serveConfig) error {
 	if c.db != "" {
 		fmt.Fprintf(a.stdout, "event store: %s\n", redactDSN(c.db))
 	}
+	if c.allowProbe {
+		fmt.Fprintf(a.stdout, "SMTP probes enabled (--allow-probe, EHLO %s)\n", c.probeHELO)
+	}
+	if c.allowPrivate {
+		fmt.Fprintln(a.stderr, "warning: --allow-private-targets: checks may connect to private and loopback addresses (tests only)")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -183,6 +223,44 @@ func (a *app) serveWith(ctx context.Context, c serveConfig) error {
 		return fmt.Errorf("stopping the server: %w", err)
 	}
 	return nil
+}
+
+// Check timeouts of the server: below web.DefaultTimeout, the deadline of
+// every request, so that a slow check still answers (with "unknown"
+// findings) instead of a 503.
+const (
+	serveCheckTimeout   = web.DefaultTimeout - 2*time.Second // all DNS lookups of one domain check
+	serveHandlerTimeout = web.DefaultTimeout - time.Second   // one check request
+)
+
+// checkHandler builds the check API and pages of the server.
+func (c serveConfig) checkHandler() (http.Handler, error) {
+	f := checkFlags{resolver: c.resolver, timeout: serveCheckTimeout, allowPrivate: c.allowPrivate}
+	checker, err := f.checker()
+	if err != nil {
+		return nil, err
+	}
+	// No answer cache in a long-running server: CachingResolver keeps
+	// answers without TTL, so a domain fixed after a first check would
+	// keep its old findings. The resolver's own cache (if any) applies.
+	if cr, ok := checker.Resolver.(*check.CachingResolver); ok {
+		checker.Resolver = cr.Resolver
+	}
+	o := check.HandlerOptions{
+		Checker:      checker,
+		AllowPrivate: c.allowPrivate,
+		Timeout:      serveHandlerTimeout,
+		ClientIP:     web.ClientIP(c.trustProxy),
+	}
+	if c.allowProbe {
+		if c.probeHELO == "" || strings.ContainsAny(c.probeHELO, " \t<>@") {
+			return nil, usagef("--helo must be a host name")
+		}
+		// Short waits: a probe must fit in one request. A greylisting
+		// server is then usually reported "unknown" (the CLI waits longer).
+		o.Probe = &check.ProbeOptions{HELO: c.probeHELO, Timeout: 3 * time.Second, GreylistDelay: 3 * time.Second, MaxMX: 1, Dial: c.probeDial}
+	}
+	return check.NewHandler(o), nil
 }
 
 // redactDSN hides the password of a postgres:// URL.

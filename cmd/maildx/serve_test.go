@@ -21,6 +21,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/maildx/maildx/check"
+	"github.com/maildx/maildx/check/dnstest"
+	"github.com/maildx/maildx/check/smtptest"
 )
 
 const crashMailgunKey = "key-crash-test"
@@ -181,6 +185,115 @@ func TestServeRefusesPublicWithoutToken(t *testing.T) {
 	for _, h := range []string{"", "0.0.0.0", "192.0.2.1", "example.com"} {
 		if isLoopback(h) {
 			t.Errorf("isLoopback(%q) = true", h)
+		}
+	}
+}
+
+// startServe runs serveWith(c) on a loopback port and returns its base URL
+// (with a trailing slash).
+func startServe(t *testing.T, c serveConfig) string {
+	t.Helper()
+	var out, errb syncBuffer
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	c.addr = "127.0.0.1:0"
+	go func() { done <- a.serveWith(ctx, c) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	for i := 0; i < 200; i++ {
+		if s := out.String(); strings.Contains(s, "http://") {
+			return strings.Fields(s[strings.Index(s, "http://"):])[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no URL printed: %q %q", out.String(), errb.String())
+	return ""
+}
+
+const serveCheckZone = `
+ok.test. MX 10 mx.ok.test.
+mx.ok.test. A 93.184.216.34
+ok.test. TXT "v=spf1 ip4:93.184.216.34 -all"
+p.test. MX 10 mx.p.test.
+mx.p.test. A 127.0.0.1
+`
+
+func postJSON(t *testing.T, u, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeChecks(t *testing.T) {
+	dns := dnstest.Start(t, serveCheckZone)
+	base := startServe(t, serveConfig{resolver: dns.Addr})
+	resp, err := http.Get(base + "api/v1/check/domain/ok.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []check.Finding
+	err = json.NewDecoder(resp.Body).Decode(&fs)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err != nil || len(fs) == 0 {
+		t.Fatalf("domain check via serve: %d %v", resp.StatusCode, err)
+	}
+	resp, err = http.Get(base + "check/domain?lang=de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `<a href="/check/domain" aria-current="page">Prüfen</a>`) {
+		t.Errorf("no check menu item: %s", page)
+	}
+	// Probing is off without --allow-probe.
+	if code, body := postJSON(t, base+"api/v1/check/address", `{"address": "a@ok.test", "probe": true}`); code != 400 || !strings.Contains(body, "disabled") {
+		t.Errorf("probe without --allow-probe: %d %s", code, body)
+	}
+}
+
+func TestServeProbe(t *testing.T) {
+	dns := dnstest.Start(t, serveCheckZone)
+	mx := smtptest.Start(t, &smtptest.Server{Rcpt: map[string][]string{"a@p.test": {"250 Ok"}}})
+	// --allow-probe: the MX on 127.0.0.1 is still refused.
+	base := startServe(t, serveConfig{resolver: dns.Addr, allowProbe: true, probeHELO: "probe.test", probeDial: mx.Dial()})
+	code, body := postJSON(t, base+"api/v1/check/address", `{"address": "a@p.test", "probe": true}`)
+	if code != 200 || !strings.Contains(body, `"reason":"private-target"`) || mx.Conns() != 0 {
+		t.Errorf("private MX probed: %d %s, %d connections", code, body, mx.Conns())
+	}
+	// With --allow-private-targets (tests only) it reaches the test server.
+	base = startServe(t, serveConfig{resolver: dns.Addr, allowProbe: true, probeHELO: "probe.test", probeDial: mx.Dial(), allowPrivate: true})
+	code, body = postJSON(t, base+"api/v1/check/address", `{"address": "a@p.test", "probe": true}`)
+	if code != 200 || !strings.Contains(body, `"result":"deliverable"`) {
+		t.Errorf("probe with --allow-private-targets: %d %s", code, body)
+	}
+}
+
+func TestServeCheckFlags(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "e.db")
+	env := map[string]string{"MAILDX_API_TOKEN": "t"}
+	_, errOut, code := runCLI(t, env, "", "serve", "--addr", "0.0.0.0:0", "--db", db, "--allow-private-targets")
+	if code != 2 || !strings.Contains(errOut, "tests only") {
+		t.Errorf("--allow-private-targets on a public address: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, nil, "", "serve", "--addr", "127.0.0.1:0", "--db", db, "--resolver", ":53")
+	if code != 2 || !strings.Contains(errOut, "--resolver") {
+		t.Errorf("bad --resolver: exit %d, %q", code, errOut)
+	}
+	out, _, _ := runCLI(t, nil, "", "serve", "--help")
+	for _, f := range []string{"--allow-probe", "--trust-proxy", "--allow-private-targets", "--resolver"} {
+		if !strings.Contains(out, f) {
+			t.Errorf("serve --help lacks %s", f)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func loadStrings(fsys fs.FS) (map[string]map[string]string, error) {
 
 // pageNames are the page templates; each is parsed together with
 // layout.html and partials.html.
-var pageNames = []string{"home", "library", "entry", "error", "sends", "suppressions", "stats", "login"}
+var pageNames = []string{"home", "library", "entry", "error", "sends", "suppressions", "stats", "login", "check"}
 
 // parseTemplates parses every page once per language, with the "t" function
 // bound to that language's strings.

@@ -57,6 +57,14 @@ type Options struct {
 	// cookie of /login). Empty: POST /api/v1/events is not configured and
 	// reading needs no login (serve then listens on loopback only).
 	APIToken string
+	// Check serves the domain and address checks: a check.NewHandler (see
+	// cmd/maildx/serve.go for the settings a public server needs). The
+	// site mounts its routes GET /api/v1/check/domain/{domain} and POST
+	// /api/v1/check/address and renders the pages /check/domain and
+	// /check/address in its layout by asking that API in-process, so
+	// pages and API share the handler's per-client rate limit. Nil: the
+	// API routes answer 503, the pages 404 and the menu has no "Check".
+	Check http.Handler
 	// Now returns the current time (tests); nil means time.Now.
 	Now func() time.Time
 }

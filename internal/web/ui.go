@@ -44,6 +44,10 @@ type page struct {
 	Supps    *suppsView
 	Stats    *statsView
 	Login    *loginView
+
+	// domain and address checks (check.go)
+	Checks bool // Options.Check is set: show "Check" in the menu
+	Check  *checkView
 }
 
 type langLink struct {
@@ -86,7 +90,7 @@ func (s *server) newPage(lang, title string, switchTo *url.URL, r *http.Request)
 	if switchTo == nil {
 		switchTo = &url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}
 	}
-	p := &page{Lang: lang, Title: title, Version: s.opts.Version, Events: s.opts.Store != nil}
+	p := &page{Lang: lang, Title: title, Version: s.opts.Version, Events: s.opts.Store != nil, Checks: s.opts.Check != nil}
 	if s.opts.APIToken != "" {
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			p.LoggedIn = true

@@ -243,6 +243,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	for path, method := range map[string]string{
 		"/api/v1/explain": "post", "/api/v1/codes": "get", "/api/v1/codes/{id}": "get",
 		"/api/v1/parse": "post", "/api/v1/openapi.json": "get", "/healthz": "get", "/metrics": "get",
+		"/api/v1/check/domain/{domain}": "get", "/api/v1/check/address": "post",
 	} {
 		if _, ok := doc.Paths[path][method]; !ok {
 			t.Errorf("openapi.json lacks %s %s", method, path)
