@@ -43,8 +43,9 @@ func loadLabels(t testing.TB) (map[string][]label, []string) {
 // Floors for the corpus agreement; raise them as parsing improves, never
 // lower them to let a change pass.
 const (
-	floorReason    = 0.75
-	floorRecipient = 0.97
+	floorReason    = 0.80
+	floorRecipient = 0.98
+	floorStatus    = 0.98 // labels that are not Sisimai's X.0.9nn placeholders
 )
 
 // Labels we do not chase (read against the emails):
@@ -64,6 +65,33 @@ const (
 //     simulator; labelled delivered, as read.
 //   - rhost-cox-01: the file holds two bounces without the blank line an
 //     mbox From_ line needs; only the first is read.
+//   - "No MX found for domain", "No mx record found for domain=",
+//     qmail's "couldn't find a mail exchanger or IP address" (5.4.4):
+//     labelled notaccept; a domain without MX and address records cannot
+//     be routed to, hostunknown by our definitions (notaccept is the null
+//     MX or 521/556 of a domain that says it takes no mail).
+//   - Google's "DNS Error: ... responded with code NXDOMAIN Domain name not
+//     found" (rfc3464-53/-64, rhost-gsuite-04): labelled networkerror;
+//     NXDOMAIN means the domain does not exist, hostunknown.
+//   - Yahoo's "[TSS04] ... deferred due to unexpected volume or user
+//     complaints" (lhost-postfix-74, rhost-yahooinc-02): labelled rejected;
+//     the text names complaints, badreputation.
+//   - lhost-amavis-03 "554 5.7.0 Reject ... - SPAM": labelled
+//     notcompliantrfc; the filter says spam, spamdetected.
+//   - lhost-postfix-77 (SES "Email address is not verified. The following
+//     identities failed the check"): labelled norelaying; the sender
+//     identity is unverified, rejected.
+//   - lhost-exim-46 "[C14] Missing reverse DNS" at connect: labelled
+//     blocked; requireptr names the cause.
+//   - lhost-sendmail-11/-21: Sendmail gave up after 8 hours ("Message could
+//     not be delivered for 8 hours", Status 4.4.7): expired; the labels
+//     name the last temporary error instead (while lhost-postfix-08/-15/-37
+//     are labelled expired for the same situation).
+//   - Status: Sisimai's X.0.9nn codes (5.0.911, 4.0.947, ...) are its own
+//     placeholders derived from its reason; they are not compared.
+//     lhost-amazonses-17 and lhost-amazonworkmail-05/-07 want 4.4.2, the
+//     code of the last error quoted inside "554 4.4.7 Message expired:
+//     ... <421 4.4.2 Connection timed out>"; the reply's own 4.4.7 is right.
 //   - "User unknown" labelled filtered (mcafee, surfcontrol, mfilter, x2,
 //     zoho, ezweb/docomo hosts): Sisimai infers a content filter from the
 //     product or the carrier; the remote text says the user is unknown.
@@ -125,8 +153,11 @@ func TestCorpus(t *testing.T) {
 			count("recipient", strings.EqualFold(r.Recipient, l.recipient))
 			count("reason", r.Reason == l.reason)
 			count("hard_bounce", fmt.Sprint(r.HardBounce) == l.hard)
-			if !strings.HasPrefix(l.status, "X.0.9") && l.status != "" {
+			if !pseudoStatus(l.status) && l.status != "" {
 				count("status", statusOf(r) == l.status)
+				if statusOf(r) != l.status {
+					t.Logf("%s #%s: status %q (dsn %q, text %q), want %q [%s] %q", rel, l.index, statusOf(r), r.DSNStatus, r.Status, l.status, r.Reason, squeeze(r.Diagnostic, 120))
+				}
 			}
 			if l.reply != "" {
 				count("reply_code", fmt.Sprint(r.ReplyCode) == l.reply)
@@ -153,15 +184,30 @@ func TestCorpus(t *testing.T) {
 	if x := fields["recipient"]; x != nil && float64(x.ok)/float64(x.n) < floorRecipient {
 		t.Errorf("recipient agreement below floor %.2f", floorRecipient)
 	}
+	if x := fields["status"]; x != nil && float64(x.ok)/float64(x.n) < floorStatus {
+		t.Errorf("status agreement below floor %.2f", floorStatus)
+	}
 }
 
-// statusOf is the status a result reports: the DSN's, else the one the
-// classifier found.
+// statusOf is the status a result reports: the diagnosis' status, which is
+// the enhanced code of the remote server's reply when the diagnostic text
+// carries one, else the DSN's Status field. The remote code is the more
+// specific: reporting MTAs often summarise with X.0.0 (Exim, OpenSMTPD,
+// Courier) or 4.4.7 on expiry (Sendmail), while the reply says 5.1.1 or
+// 4.7.1.
 func statusOf(r Result) string {
-	if r.DSNStatus != "" {
-		return r.DSNStatus
+	if r.Status != "" {
+		return r.Status
 	}
-	return r.Status
+	return r.DSNStatus
+}
+
+// pseudoStatus reports Sisimai's own placeholder codes (X.0.9nn, written
+// as 5.0.911, 4.0.947, ...), which it derives from its reason when the
+// bounce carries no code. maildx never invents a status, so they are not
+// compared.
+func pseudoStatus(s string) bool {
+	return len(s) == 7 && (s[0] == '4' || s[0] == '5' || s[0] == 'X') && strings.HasPrefix(s[1:], ".0.9")
 }
 
 // notBounceDoubts lists files of not/ that are bounces after all.

@@ -243,8 +243,10 @@ func readMessage(data []byte) (*parsed, error) {
 	if len(m.reports) == 0 && m.feedback == "" {
 		// A report whose MIME structure was lost (no Content-Type in the
 		// header of a multipart message): its fields are in the text.
+		// Or a report pasted into the text part (Amazon WorkMail: "Technical
+		// report:" followed by the DSN fields).
 		for _, t := range m.texts {
-			if strings.Contains(strings.ToLower(t), "content-type: message/delivery-status") {
+			if strings.Contains(strings.ToLower(t), "content-type: message/delivery-status") || hasReportFields(t) {
 				if r := reportInText(t); r != "" {
 					m.reports = append(m.reports, r)
 					break
@@ -267,6 +269,13 @@ func readMessage(data []byte) (*parsed, error) {
 		}
 	}
 	return m, nil
+}
+
+// hasReportFields reports text that carries the per-recipient fields of a
+// delivery status report at the start of lines: Final-Recipient together
+// with Action and Status (RFC 3464 section 2.3).
+func hasReportFields(t string) bool {
+	return strings.Contains(t, "\nFinal-Recipient:") && strings.Contains(t, "\nAction:") && strings.Contains(t, "\nStatus:")
 }
 
 // reportInText finds delivery-status fields in undecoded text (a report

@@ -60,12 +60,18 @@ func fieldGroups(body string) []textproto.MIMEHeader {
 // splitRecipientGroups inserts the blank line some MTAs leave out between
 // per-recipient groups (AOL): a Final-Recipient or Original-Recipient
 // field in a group that already has a Final-Recipient starts a new group.
+// A line inside a group that is no field is the unindented continuation
+// of the field before it (Symantec writes the later lines of a multi-line
+// reply in Diagnostic-Code so): it is folded.
 func splitRecipientGroups(body string) string {
 	lines := strings.Split(body, "\n")
 	var b strings.Builder
 	b.Grow(len(body) + 16)
 	hasFinal, hasOrig := false, false
 	for i, line := range lines {
+		if i > 0 && strings.TrimSpace(lines[i-1]) != "" && strings.TrimSpace(line) != "" && !headerLine([]byte(line)) {
+			line = " " + line
+		}
 		l := strings.ToLower(line)
 		isFinal := strings.HasPrefix(l, "final-recipient:")
 		isOrig := strings.HasPrefix(l, "original-recipient:")
@@ -133,7 +139,7 @@ func (m *parsed) dsnResults(opts Options) []Result {
 				Date:         strings.TrimSpace(g.Get("Last-Attempt-Date")),
 				DecodedBy:    "rfc3464",
 			}
-			r.Diagnostic = typed(g.Get("Diagnostic-Code"))
+			r.Diagnostic = completeReply(typed(g.Get("Diagnostic-Code")), text)
 			if r.Diagnostic == "" || isBareCode(r.Diagnostic) {
 				// Many MTAs leave Diagnostic-Code empty or bare and say it in the text part.
 				if block := blockFor(text, rcpt); block != "" {
@@ -158,6 +164,42 @@ func firstWord(s string) string {
 	return s
 }
 
+// completeReply returns the whole multi-line SMTP reply when diag is only
+// its first line. Sendmail puts just the first line of a reply such as
+// "550-5.7.1 ..." into Diagnostic-Code; its transcript in the text part
+// ("<<< 550-5.7.1 ...") holds every line, and the reason is often in the
+// later ones.
+func completeReply(diag, text string) string {
+	d := strings.TrimSpace(diag)
+	if len(d) < 8 || d[3] != '-' || strings.Trim(d[:3], "0123456789") != "" || text == "" {
+		return diag
+	}
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		t := strings.TrimSpace(line)
+		if !strings.HasPrefix(t, "<<<") || strings.TrimSpace(t[3:]) != d {
+			continue
+		}
+		parts := []string{d}
+		for _, next := range lines[i+1:] {
+			n := strings.TrimSpace(next)
+			if !strings.HasPrefix(n, "<<<") {
+				break
+			}
+			n = strings.TrimSpace(n[3:])
+			if len(n) < 4 || n[:3] != d[:3] || n[3] != '-' && n[3] != ' ' {
+				break
+			}
+			parts = append(parts, n)
+			if n[3] == ' ' {
+				break // the last line of the reply
+			}
+		}
+		return strings.Join(parts, "\n")
+	}
+	return diag
+}
+
 // isBareCode reports a diagnostic that is only a code ("550", "5.1.1",
 // "smtp; 550"), which says less than the text part usually does.
 func isBareCode(s string) bool {
@@ -177,6 +219,10 @@ func explain(r Result, opts Options) maildx.Diagnosis {
 	switch r.DSNAction {
 	case "failed":
 		o = append(o, maildx.WithFinal())
+	case "expired":
+		// Not an RFC 3464 action, but what some MTAs (SendGrid) write when
+		// they stopped retrying.
+		o = append(o, maildx.WithFinal(), maildx.WithReason("expired"))
 	case "delivered", "relayed", "expanded":
 		o = append(o, maildx.WithReason("delivered"))
 	}
@@ -184,12 +230,31 @@ func explain(r Result, opts Options) maildx.Diagnosis {
 	if text == "" {
 		text = r.DSNStatus
 	}
-	return maildx.Explain(text, o...)
+	d := maildx.Explain(text, o...)
+	if r.DSNAction == "failed" && d.ReplyCode == 0 && gaveUpConnecting(r.DSNStatus) {
+		// "failed" with a transient X.4.1/X.4.2 status and no server reply:
+		// no server ever answered, the MTA retried until its queue lifetime
+		// ran out and gave up (Postfix reports the last connect error so).
+		d = maildx.Explain(text, append(o, maildx.WithReason("expired"))...)
+	}
+	return d
+}
+
+// gaveUpConnecting reports a transient status for a destination that
+// could not be reached: 4.4.1 (no answer from host), 4.4.2 (bad connection).
+func gaveUpConnecting(status string) bool {
+	return status == "4.4.1" || status == "4.4.2"
 }
 
 // smtpCommand finds the SMTP command at which the failure happened.
 func smtpCommand(s string) string {
 	l := strings.ToLower(s)
+	if strings.Contains(l, "need rcpt") || strings.Contains(l, "no valid recipients") {
+		// With PIPELINING the transcript shows ">>> DATA" before the
+		// refusal of the recipient; a 503 "need RCPT" (or 554 "no valid
+		// recipients") to DATA says the failure was at RCPT.
+		return "RCPT"
+	}
 	for _, c := range []struct{ needle, cmd string }{
 		{"in reply to rcpt to", "RCPT"},
 		{"after rcpt to", "RCPT"},
@@ -210,6 +275,7 @@ func smtpCommand(s string) string {
 		{"after helo", "HELO"},
 		{"while connected to", "CONN"},
 		{"after connect", "CONN"},
+		{"after initial connection", "CONN"}, // Exim
 		{"in reply to starttls", "STARTTLS"},
 		{"after starttls", "STARTTLS"},
 		{"in reply to auth", "AUTH"},

@@ -333,6 +333,9 @@ func originalStart(t string) int {
 	l := strings.ToLower(t)
 	best := -1
 	for _, mk := range originalMarkers {
+		if mk == "----- transcript of session follows" {
+			continue // the report itself, not the returned message
+		}
 		if i := strings.Index(l, mk); i >= 0 && (best < 0 || i < best) {
 			best = i
 		}
