@@ -551,14 +551,20 @@ func explicitClass(e *kb.Entry) bool {
 
 // commandEntry applies what the SMTP stage of a failure proves: a mailbox
 // that was accepted at RCPT and refused after DATA exists, so "unknown
-// user" there is a filter (Sisimai's rule too); a refusal of the
-// connection or greeting cannot be about the recipient, so it is a block
-// of the sending host. It returns nil when the stage changes nothing.
+// user" there is a filter (Sisimai's rule too); a refusal at MAIL FROM is
+// about the envelope sender; a refusal of the connection or greeting
+// cannot be about the recipient, so it is a block of the sending host. It returns nil when the stage changes nothing.
 func (c *Classifier) commandEntry(e *kb.Entry, command string) *kb.Entry {
 	switch command {
 	case "DATA":
 		if e.Reason == "userunknown" {
 			return c.reasonEntry("filtered")
+		}
+	case "MAIL":
+		// Refused at MAIL FROM: the envelope sender, not the recipient.
+		switch e.Reason {
+		case "userunknown", "hostunknown", "onhold":
+			return c.reasonEntry("rejected")
 		}
 	case "CONN", "EHLO", "HELO":
 		switch e.Reason {

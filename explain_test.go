@@ -104,3 +104,9 @@ func TestPermanentMailboxFull(t *testing.T) {
 		t.Errorf("%s temporary=%v action=%s hard=%v", d.Reason, d.Temporary, d.Action, d.HardBounce)
 	}
 }
+
+func TestWithCommandMail(t *testing.T) {
+	if d := Explain("550 5.1.1 unknown user", WithCommand("MAIL")); d.Reason != "rejected" || d.HardBounce {
+		t.Errorf("at MAIL: %s hard=%v", d.Reason, d.HardBounce)
+	}
+}
