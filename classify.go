@@ -159,15 +159,21 @@ func (cd candidate) explain() string {
 // Explain diagnoses one error text.
 func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	o := options{lang: "en"}
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) > 0 {
+		o = applyOptions(opts)
 	}
 	if o.lang != "de" {
 		o.lang = "en"
 	}
 	var inv input
 	in := &inv
-	in.parse(text, c.byName)
+	body := in.parse(text, c.byName)
+	// The normalized text is only scanned for phrases, so it lives on the
+	// stack for most inputs. It is kept out of inv (in.norm stays nil):
+	// escape analysis does not tell inv's fields apart, and inv's strings
+	// end up in the result.
+	var nbuf [512]byte
+	norm := appendNormalized(nbuf[:0:min(len(body), len(nbuf))], body)
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
 	}
@@ -233,7 +239,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	// along; they are needed first, to know which provider phrases may
 	// claim their provider.
 	var mbuf [32]phrase.Match
-	matches := c.matcher.Find(in.norm, mbuf[:0])
+	matches := c.matcher.Find(norm, mbuf[:0])
 	signal := len(providerSignals)
 	for _, m := range matches {
 		if p := int(m.Pattern); p >= len(c.fragments) {
@@ -301,6 +307,17 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	c.decide(&d, in, top, &ev, o)
 	d.Evidence = ev
 	return d
+}
+
+// applyOptions runs the options on a fresh options value. It is apart from
+// Explain because the options' closures take its address, which moves it to
+// the heap; a call without options then allocates nothing for them.
+func applyOptions(opts []Option) options {
+	o := options{lang: "en"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // minClaimLen is the length from which a provider's phrase is distinctive

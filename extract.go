@@ -47,24 +47,26 @@ type input struct {
 // only those are kept, so ordinary texts allocate nothing for names.
 func parseInput(text string, known map[string][]*kb.Entry) *input {
 	in := &input{}
-	in.parse(text, known)
+	in.norm = normalize(in.parse(text, known))
 	return in
 }
 
-// parse fills in; the classifier calls it on a value on its stack.
-func (in *input) parse(text string, known map[string][]*kb.Entry) {
+// parse fills in all but norm and returns the text to normalize; the
+// classifier calls it on a value on its stack and normalizes into a buffer
+// on its stack, as the normalized text does not outlive the call.
+func (in *input) parse(text string, known map[string][]*kb.Entry) (body string) {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
 	*in = input{raw: text, known: known}
-	body := text
+	body = text
 	if i := firstNonSpace(text); i < len(text) && (text[i] == '{' || text[i] == '[' || text[i] == 'H') {
 		if t := strings.TrimSpace(text); t[0] != 'H' || httpPrefix(t) > 0 {
 			body = in.readJSON(t)
 		}
 	}
 	in.scanCodes(body)
-	in.norm = normalize(body)
+	return body
 }
 
 func firstNonSpace(s string) int {
@@ -263,15 +265,23 @@ func (in *input) scanCodes(s string) {
 			}
 			fallthrough
 		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+			// One pass over the token finds its end and what codeShaped
+			// needs; most tokens are lower-case words and are dropped here.
 			j := i
-			for j < len(s) && (isAlnumByte(s[j]) || s[j] == '-' || s[j] == '_' || s[j] == '.' && isAlnum(s, j+1)) {
+			var seen uint8
+			for j < len(s) {
+				cl := tokenClass[s[j]]
+				if cl == 0 && !(s[j] == '.' && isAlnum(s, j+1)) {
+					break
+				}
+				seen |= cl
 				j++
 			}
 			tok := s[i:j]
 			for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
 				tok = tok[:len(tok)-1]
 			}
-			if len(tok) >= 4 && len(tok) <= 40 && codeShaped(tok) && (in.known == nil || in.known[tok] != nil) {
+			if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.known[tok] != nil) {
 				in.names = appendUnique(in.names, tok)
 			}
 			i = j
@@ -386,6 +396,44 @@ func isAlnum(s string, i int) bool { return i < len(s) && isAlnumByte(s[i]) }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
+// Classes of the bytes of a name token (scanCodes); 0 ends the token,
+// except for a dot followed by a letter or digit.
+const (
+	tokUpper = 1 << iota
+	tokLower
+	tokDigit
+	tokOther // '-' and '_'
+)
+
+var tokenClass = func() (t [256]uint8) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = tokUpper
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = tokLower
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = tokDigit
+	}
+	t['-'], t['_'] = tokOther, tokOther
+	return t
+}()
+
+// shapedClasses is codeShaped(tok) for a token whose byte classes were
+// collected in one pass (seen, the union of tokenClass; trailing '-' and '_'
+// change nothing). Only mixed-case tokens, rare, need codeShaped itself.
+func shapedClasses(seen uint8, tok string) bool {
+	switch {
+	case seen&tokDigit != 0:
+		return true
+	case seen&tokUpper == 0:
+		return false // lower-case words, with or without dots, are words
+	case seen&tokLower == 0:
+		return true
+	}
+	return codeShaped(tok)
+}
+
 // codeShaped reports tokens that look like a vendor or library code rather
 // than a word: they contain a digit (TSS04, S3150, RP-001), are all
 // upper-case (EENVELOPE), are CamelCase identifiers (MessageRejected,
@@ -424,8 +472,37 @@ func appendUnique(list []string, s string) []string {
 // drops quote characters (straight, typographic, backticks), collapses
 // whitespace to single spaces, and lower-cases. Knowledge-base phrases go
 // through the same function, so both sides always agree.
-func normalize(s string) []byte {
-	out := make([]byte, 0, len(s))
+func normalize(s string) []byte { return appendNormalized(make([]byte, 0, len(s)), s) }
+
+// Byte classes of normalize, looked up in normClass: most bytes of an
+// error text are lower-case letters, digits or punctuation, copied as they
+// are, and one table load tells them apart from the few that need care.
+const (
+	normCopy  = iota // copied unchanged
+	normUpper        // A–Z: lower-cased
+	normSpace        // space, tab, CR: collapsed
+	normQuote        // ' " `: dropped
+	normHigh         // 0x80 and above: UTF-8, handled by bytes.ToLower
+)
+
+var normClass = func() (t [256]uint8) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = normUpper
+	}
+	t[' '], t['\t'], t['\r'] = normSpace, normSpace, normSpace
+	t['\''], t['"'], t['`'] = normQuote, normQuote, normQuote
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = normHigh
+	}
+	return t
+}()
+
+// appendNormalized appends the normalized form of s to dst (see normalize).
+// The output is never longer than s, so a dst of capacity len(s) is not
+// grown.
+func appendNormalized(dst []byte, s string) []byte {
+	out := dst
+	base := len(dst) // out[base:] is this text's part; "space" needs it non-empty
 	space, ascii := false, true
 	for len(s) > 0 {
 		line := s
@@ -436,19 +513,35 @@ func normalize(s string) []byte {
 		}
 		line = line[replyPrefixLen(line):]
 		for i := 0; i < len(line); i++ {
+			// Copy a run of ordinary bytes at once.
+			j := i
+			for j < len(line) && normClass[line[j]] == normCopy {
+				j++
+			}
+			if j > i {
+				if space {
+					out = append(out, ' ')
+					space = false
+				}
+				out = append(out, line[i:j]...)
+				if i = j; i == len(line) {
+					break
+				}
+			}
 			c := line[i]
-			switch {
-			case c == ' ' || c == '\t' || c == '\r':
-				space = len(out) > 0
+			switch normClass[c] {
+			case normSpace:
+				space = len(out) > base
 				continue
-			case c == '\'' || c == '"' || c == '`':
+			case normQuote:
 				continue // quoting differs between servers and copies of a message
-			case c == 0xE2 && i+2 < len(line) && line[i+1] == 0x80 && line[i+2] >= 0x98 && line[i+2] <= 0x9F:
-				i += 2 // typographic quotes ‘ ’ ‚ ‛ “ ” „ ‟
-				continue
-			case c >= 'A' && c <= 'Z':
+			case normUpper:
 				c += 'a' - 'A'
-			case c >= 0x80:
+			case normHigh:
+				if c == 0xE2 && i+2 < len(line) && line[i+1] == 0x80 && line[i+2] >= 0x98 && line[i+2] <= 0x9F {
+					i += 2 // typographic quotes ‘ ’ ‚ ‛ “ ” „ ‟
+					continue
+				}
 				ascii = false
 			}
 			if space {
@@ -457,10 +550,11 @@ func normalize(s string) []byte {
 			}
 			out = append(out, c)
 		}
-		space = len(out) > 0
+		space = len(out) > base
 	}
 	if !ascii {
-		return bytes.ToLower(out) // let Unicode case folding do the rest (Ü → ü)
+		// Let Unicode case folding do the rest (Ü → ü).
+		return append(out[:base], bytes.ToLower(out[base:])...)
 	}
 	return out
 }

@@ -92,3 +92,17 @@ func TestReadJSON(t *testing.T) {
 		t.Errorf("broken JSON must be read as text: %q", in.norm)
 	}
 }
+
+// TestShapedClasses holds the one-pass shape test to codeShaped.
+func TestShapedClasses(t *testing.T) {
+	for _, tok := range []string{"TSS04", "S3150", "RP-001", "EENVELOPE", "MessageRejected", "HardBounce", "RESOLVER.ADR.RecipNotFound",
+		"Content", "Invalid", "mailbox", "a.b.c", "Ab.c", "aB", "AB", "x-y_z", "Resolver.adr", "iPhone", "ABc", "A_b", "Ab-Cd"} {
+		var seen uint8
+		for i := 0; i < len(tok); i++ {
+			seen |= tokenClass[tok[i]]
+		}
+		if got, want := shapedClasses(seen, tok), codeShaped(tok); got != want {
+			t.Errorf("%q: shapedClasses %v, codeShaped %v", tok, got, want)
+		}
+	}
+}

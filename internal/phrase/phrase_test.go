@@ -86,3 +86,48 @@ func FuzzFind(f *testing.F) {
 		}
 	})
 }
+
+// inOrder is the order Find promises: by start offset, longer phrases
+// first at the same offset, then by pattern index.
+func inOrder(patterns []string, ms []Match) []Match {
+	ms = slices.Clone(ms)
+	slices.SortStableFunc(ms, func(a, b Match) int {
+		la, lb := int32(len(patterns[a.Pattern])), int32(len(patterns[b.Pattern]))
+		if sa, sb := a.End-la, b.End-lb; sa != sb {
+			return int(sa - sb)
+		}
+		if la != lb {
+			return int(lb - la)
+		}
+		return int(a.Pattern - b.Pattern)
+	})
+	return ms
+}
+
+// TestFindLongRandom covers phrases of eight bytes and more, which share
+// long prefixes, and holds Find to its documented order (shorter phrases
+// are searched for separately and come last).
+func TestFindLongRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "ab \x00"[r.IntN(4)]
+		}
+		return string(b)
+	}
+	for round := 0; round < 500; round++ {
+		var patterns []string
+		for i := 0; i < 1+r.IntN(30); i++ {
+			patterns = append(patterns, word(4+r.IntN(21))) // the order holds for phrases of four bytes and more
+		}
+		text := word(r.IntN(80))
+		got := New(patterns).Find([]byte(text), nil)
+		if want := naive(patterns, text); !slices.Equal(sorted(got), sorted(want)) {
+			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
+		}
+		if want := inOrder(patterns, got); !slices.Equal(got, want) {
+			t.Fatalf("patterns %q text %q: order %v, want %v", patterns, text, got, want)
+		}
+	}
+}
