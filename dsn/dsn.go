@@ -110,11 +110,27 @@ func Parse(data []byte, opts Options) (results []Result, err error) {
 
 // normalizeNewlines turns CRLF and bare CR into LF.
 func normalizeNewlines(b []byte) []byte {
-	if bytes.IndexByte(b, '\r') < 0 {
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 {
 		return b
 	}
-	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-	return bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	// One pass, one copy: "\r\n" becomes "\n", every other "\r" too.
+	out := make([]byte, i, len(b))
+	copy(out, b[:i])
+	for i < len(b) {
+		j := bytes.IndexByte(b[i:], '\r')
+		if j < 0 {
+			out = append(out, b[i:]...)
+			break
+		}
+		out = append(out, b[i:i+j]...)
+		out = append(out, '\n')
+		i += j + 1
+		if i < len(b) && b[i] == '\n' {
+			i++
+		}
+	}
+	return out
 }
 
 // sanitizeHeader drops what makes a strict header parser give up on a
@@ -146,6 +162,26 @@ func sanitizeHeader(b []byte) []byte {
 	}
 	out.Write(b[end:])
 	return out.Bytes()
+}
+
+// headerLineString is headerLine for a string.
+func headerLineString(line string) bool {
+	if len(line) == 0 {
+		return true
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		return true
+	}
+	i := strings.IndexByte(line, ':')
+	if i <= 0 {
+		return false
+	}
+	for _, c := range []byte(line[:i]) {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // headerLine reports a header field ("Name: value", RFC 5322 section 2.2)
@@ -215,7 +251,21 @@ func readMessage(data []byte) (*parsed, error) {
 		if strings.HasPrefix(mt, "multipart/") {
 			return nil
 		}
-		body, rerr := io.ReadAll(io.LimitReader(part.Body, maxPart))
+		var body []byte
+		var rerr error
+		switch {
+		case isOriginal(mt):
+			if m.orig != (origInfo{}) {
+				return nil // only the first original is read
+			}
+			// Only the original's header is needed: stop at the blank
+			// line, never decode the body (attachments).
+			body, rerr = readHeaderBlock(part.Body, maxPart)
+		case isWanted(mt):
+			body, rerr = io.ReadAll(io.LimitReader(part.Body, maxPart))
+		default:
+			return nil // an attachment or other part the parser does not use: not read
+		}
 		if rerr != nil && len(body) == 0 {
 			return nil // an undecodable part: skip it, keep the rest
 		}
@@ -226,9 +276,7 @@ func readMessage(data []byte) (*parsed, error) {
 		case "message/feedback-report":
 			m.feedback = s
 		case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
-			if m.orig == (origInfo{}) {
-				m.orig = readOriginal(s)
-			}
+			m.orig = readOriginal(s)
 		case "text/html":
 			m.texts = append(m.texts, stripHTML(s))
 		case "", "text/plain", "text/enriched", "message/partial":
@@ -269,6 +317,81 @@ func readMessage(data []byte) (*parsed, error) {
 		}
 	}
 	return m, nil
+}
+
+// isOriginal reports the media types that carry the returned original
+// message or its header.
+func isOriginal(mt string) bool {
+	switch mt {
+	case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
+		return true
+	}
+	return false
+}
+
+// isWanted reports the media types whose body the parser reads: reports
+// and text. Everything else (images, application/*, ...) is skipped unread.
+func isWanted(mt string) bool {
+	switch mt {
+	case "message/delivery-status", "message/global-delivery-status", "message/feedback-report",
+		"", "text/plain", "text/enriched", "message/partial":
+		return true
+	}
+	return strings.HasPrefix(mt, "text/")
+}
+
+// readHeaderBlock reads r up to and including the blank line that ends a
+// header (a line that is empty once its "\n" or "\r\n" is removed), at
+// most limit bytes. What a header parser makes of the result is what it
+// makes of the whole body: it stops at that line. An error is returned
+// with the bytes read before it, as io.ReadAll does.
+func readHeaderBlock(r io.Reader, limit int) ([]byte, error) {
+	buf := make([]byte, 0, 4096)
+	scanned := 0 // bytes of buf already searched for the blank line
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):min(cap(buf), limit)]
+		n, err := r.Read(room)
+		buf = buf[:len(buf)+n]
+		if end := headerEnd(buf, scanned); end >= 0 {
+			return buf[:end], nil
+		}
+		scanned = max(0, len(buf)-2)
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// headerEnd returns the offset just after the first empty line of b that
+// starts at or after from-1, or -1.
+func headerEnd(b []byte, from int) int {
+	if from == 0 {
+		if bytes.HasPrefix(b, []byte("\n")) {
+			return 1
+		}
+		if bytes.HasPrefix(b, []byte("\r\n")) {
+			return 2
+		}
+	}
+	for i := from; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i + 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i + 3
+		}
+	}
+	return -1
 }
 
 // hasReportFields reports text that carries the per-recipient fields of a

@@ -31,7 +31,10 @@ func (w *mimeWordDecoder) decode(s string) string {
 // Folded lines are joined. Malformed lines are skipped, never fatal.
 func fieldGroups(body string) []textproto.MIMEHeader {
 	body = splitRecipientGroups(body)
-	r := textproto.NewReader(bufio.NewReader(strings.NewReader(strings.TrimLeft(body, "\n") + "\n\n")))
+	in := strings.TrimLeft(body, "\n") + "\n\n"
+	// A buffer the size of the input, not bufio's 4 KiB for every group
+	// list: textproto reads lines longer than the buffer all the same.
+	r := textproto.NewReader(bufio.NewReaderSize(strings.NewReader(in), min(len(in), 4096)))
 	var groups []textproto.MIMEHeader
 	for len(groups) < maxRecips+1 {
 		h, err := r.ReadMIMEHeader()
@@ -69,12 +72,11 @@ func splitRecipientGroups(body string) string {
 	b.Grow(len(body) + 16)
 	hasFinal, hasOrig := false, false
 	for i, line := range lines {
-		if i > 0 && strings.TrimSpace(lines[i-1]) != "" && strings.TrimSpace(line) != "" && !headerLine([]byte(line)) {
+		if i > 0 && strings.TrimSpace(lines[i-1]) != "" && strings.TrimSpace(line) != "" && !headerLineString(line) {
 			line = " " + line
 		}
-		l := strings.ToLower(line)
-		isFinal := strings.HasPrefix(l, "final-recipient:")
-		isOrig := strings.HasPrefix(l, "original-recipient:")
+		isFinal := hasLowerPrefix(line, "final-recipient:")
+		isOrig := hasLowerPrefix(line, "original-recipient:")
 		if isFinal && hasFinal || isOrig && hasOrig {
 			b.WriteByte('\n')
 			hasFinal, hasOrig = false, false
@@ -90,6 +92,28 @@ func splitRecipientGroups(body string) string {
 		}
 	}
 	return b.String()
+}
+
+// hasLowerPrefix reports strings.HasPrefix(strings.ToLower(s), prefix) for
+// an ASCII lower-case prefix, without lower-casing s when its first bytes
+// are ASCII.
+func hasLowerPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return strings.HasPrefix(strings.ToLower(s), prefix)
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.HasPrefix(strings.ToLower(s), prefix)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // typed strips the "type;" prefix of a DSN field value (rfc822; smtp; dns;).
@@ -110,6 +134,7 @@ func cleanAddress(a string) string {
 func (m *parsed) dsnResults(opts Options) []Result {
 	var out []Result
 	text := m.text()
+	bf := newBlocks(text)
 	for _, body := range m.reports {
 		groups := fieldGroups(body)
 		if len(groups) == 0 {
@@ -142,11 +167,11 @@ func (m *parsed) dsnResults(opts Options) []Result {
 			r.Diagnostic = completeReply(typed(g.Get("Diagnostic-Code")), text)
 			if r.Diagnostic == "" || isBareCode(r.Diagnostic) {
 				// Many MTAs leave Diagnostic-Code empty or bare and say it in the text part.
-				if block := blockFor(text, rcpt); block != "" {
+				if block := bf.blockFor(rcpt); block != "" {
 					r.Diagnostic = strings.TrimSpace(r.Diagnostic + " " + block)
 				}
 			}
-			r.Command = smtpCommand(r.Diagnostic + "\n" + blockFor(text, rcpt))
+			r.Command = smtpCommand(r.Diagnostic + "\n" + bf.blockFor(rcpt))
 			out = append(out, r)
 		}
 	}

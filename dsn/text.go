@@ -10,7 +10,65 @@ import (
 
 // addrRE finds email addresses in bounce prose. Domains need a dot and a
 // letter TLD, so "user@localhost" and message ids rarely match.
+//
+// It is run only on the runs of address characters that hold an '@' (see
+// findAddrs): a match cannot reach past such a run, and the pattern has no
+// anchors or word boundaries, so the matches are those of the whole text.
 var addrRE = regexp.MustCompile(`[A-Za-z0-9._%+=/!#$&'*^{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}`)
+
+// addrChar reports a byte addrRE can match: the local-part characters,
+// '@' and what a domain is made of.
+func addrChar(c byte) bool {
+	return addrChars[c]
+}
+
+var addrChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+=/!#$&'*^{|}~-@") {
+		t[c] = true
+	}
+	return t
+}()
+
+// findAddrs returns what addrRE.FindAllStringIndex(s, n) returns (n < 0:
+// all), running the expression only on the runs of address characters
+// around each '@'.
+func findAddrs(s string, n int) [][]int {
+	var out [][]int
+	from := 0 // where the next run may start
+	for n < 0 || len(out) < n {
+		at := strings.IndexByte(s[from:], '@')
+		if at < 0 {
+			break
+		}
+		at += from
+		start := at
+		for start > from && addrChar(s[start-1]) {
+			start--
+		}
+		end := at + 1
+		for end < len(s) && addrChar(s[end]) {
+			end++
+		}
+		limit := -1
+		if n >= 0 {
+			limit = n - len(out)
+		}
+		for _, loc := range addrRE.FindAllStringIndex(s[start:end], limit) {
+			out = append(out, []int{start + loc[0], start + loc[1]})
+		}
+		from = end
+	}
+	return out
+}
+
+// findAllAddrs returns the addresses in s, as addrRE.FindAllString(s, -1).
+func findAllAddrs(s string) []string {
+	var out []string
+	for _, loc := range findAddrs(s, -1) {
+		out = append(out, s[loc[0]:loc[1]])
+	}
+	return out
+}
 
 // originalMarkers start the copy of the returned message inside a text
 // part; everything after them is the sender's own mail, not the report.
@@ -44,44 +102,101 @@ func cutOriginal(t string) string {
 		if m == "----- transcript of session follows" {
 			continue
 		}
-		if i := strings.Index(l, m); i >= 0 && i < cut && i > 40 {
+		// Only a first occurrence before cut matters: search no further.
+		if i := strings.Index(l[:min(len(l), cut+len(m)-1)], m); i >= 0 && i < cut && i > 40 {
 			cut = i
 		}
 	}
 	return t[:cut]
 }
 
+// blocks finds the lines of one text that belong to an address. The text
+// is split into lines and lower-cased once; the block of each address and
+// the verdict of looksLikeError on each candidate are computed once.
+type blocks struct {
+	text  string
+	lines []string // text split at "\n"
+	lower []string // lines lower-cased, made on first use
+	memo  map[string]string
+	errs  map[string]bool
+}
+
+func newBlocks(text string) *blocks {
+	return &blocks{text: text}
+}
+
 // blockFor returns the lines of text that belong to addr: the paragraph
 // that names it, continued through indented or "said:" lines, plus the
 // next paragraph when the first holds no error yet.
-func blockFor(text, addr string) string {
-	if text == "" || addr == "" {
+func (bs *blocks) blockFor(addr string) string {
+	if bs.text == "" || addr == "" {
 		return ""
 	}
-	lines := strings.Split(text, "\n")
 	la := strings.ToLower(addr)
-	for i, line := range lines {
-		if !strings.Contains(strings.ToLower(line), la) {
+	if b, ok := bs.memo[la]; ok {
+		return b
+	}
+	if bs.memo == nil {
+		bs.memo = map[string]string{}
+	}
+	b := bs.find(la)
+	bs.memo[la] = b
+	return b
+}
+
+func (bs *blocks) find(la string) string {
+	if bs.lines == nil {
+		bs.lines = strings.Split(bs.text, "\n")
+		bs.lower = make([]string, len(bs.lines))
+		for i, l := range bs.lines {
+			bs.lower[i] = strings.ToLower(l)
+		}
+	}
+	lines := bs.lines
+	for i := range lines {
+		if !strings.Contains(bs.lower[i], la) {
 			continue
 		}
-		b := collect(lines, i, la)
-		if looksLikeError(b) {
+		b := bs.collect(i, la)
+		if bs.looksLikeError(b) {
 			return b
 		}
 		// The error may stand before the address ("The user(s) account is
 		// disabled." then "<addr>"): the paragraph before, then the address.
-		if p := prevParagraph(lines, i); p != "" && looksLikeError(p) {
+		if p := prevParagraph(lines, i); p != "" && bs.looksLikeError(p) {
 			return p + " " + b
 		}
 	}
 	return ""
 }
 
+// looksLikeError is the package's looksLikeError, remembered per block.
+func (bs *blocks) looksLikeError(b string) bool {
+	if v, ok := bs.errs[b]; ok {
+		return v
+	}
+	if bs.errs == nil {
+		bs.errs = map[string]bool{}
+	}
+	v := looksLikeError(b)
+	bs.errs[b] = v
+	return v
+}
+
 // startsWithOtherAddress reports a line that opens with an address other
 // than addr (lower-case): the entry of the next recipient in a list.
 func startsWithOtherAddress(line, addr string) bool {
 	t := strings.TrimLeft(line, "\"'<*-  \t")
-	loc := addrRE.FindStringIndex(t)
+	// An address at the start lies within the leading run of address
+	// characters, which must hold an '@'.
+	n := 0
+	for n < len(t) && addrChar(t[n]) {
+		n++
+	}
+	if strings.IndexByte(t[:n], '@') < 0 {
+		return false
+	}
+	loc := addrRE.FindStringIndex(t[:n])
 	return loc != nil && loc[0] == 0 && strings.ToLower(t[:loc[1]]) != addr
 }
 
@@ -115,7 +230,8 @@ func prevParagraph(lines []string, i int) string {
 
 // collect takes the line at i and the lines after it up to a blank line;
 // if that holds no error text, it takes the next paragraph too.
-func collect(lines []string, i int, addr string) string {
+func (bs *blocks) collect(i int, addr string) string {
+	lines := bs.lines
 	var b []string
 	if i > 0 && strings.HasSuffix(strings.TrimSpace(lines[i-1]), ":") && strings.TrimSpace(lines[i-1]) != "" && len(lines[i-1]) < 120 {
 		b = append(b, strings.TrimSpace(lines[i-1]))
@@ -130,7 +246,7 @@ func collect(lines []string, i int, addr string) string {
 	}
 	// While the block holds no error yet, take the next paragraph: up to
 	// two, so that a heading ("For the following reason:") is passed.
-	for extra := 0; extra < 2 && !looksLikeError(strings.Join(b, " ")); extra++ {
+	for extra := 0; extra < 2 && !bs.looksLikeError(strings.Join(b, " ")); extra++ {
 		for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
 			j++
 		}
@@ -157,6 +273,7 @@ func looksLikeError(b string) bool {
 // textResults reads a bounce without a machine-readable part.
 func (m *parsed) textResults(opts Options) []Result {
 	text := m.text()
+	bf := newBlocks(text)
 	skip := m.notRecipients()
 	var out []Result
 	seen := map[string]bool{}
@@ -165,7 +282,7 @@ func (m *parsed) textResults(opts Options) []Result {
 		// those and no others, each with its block of the text, else the
 		// whole report.
 		for _, addr := range failed {
-			block := blockFor(text, addr)
+			block := bf.blockFor(addr)
 			if block == "" {
 				block = squeeze(text, 2000)
 			}
@@ -173,7 +290,7 @@ func (m *parsed) textResults(opts Options) []Result {
 		}
 		seen = nil
 	}
-	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+	for _, loc := range findAddrs(text, -1) {
 		if seen == nil {
 			break
 		}
@@ -183,7 +300,7 @@ func (m *parsed) textResults(opts Options) []Result {
 			continue
 		}
 		seen[key] = true
-		block := blockFor(text, addr)
+		block := bf.blockFor(addr)
 		if block == "" {
 			continue
 		}
@@ -196,13 +313,13 @@ func (m *parsed) textResults(opts Options) []Result {
 	if len(out) == 0 {
 		// Sent to oneself: the bounce's own addressee may be the failed
 		// recipient, when an error stands next to it.
-		for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+		for _, loc := range findAddrs(text, -1) {
 			addr := text[loc[0]:loc[1]]
 			key := strings.ToLower(addr)
 			if !strings.EqualFold(firstAddress(m.to), addr) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || greeting(text, loc[0]) {
 				continue
 			}
-			if block := blockFor(text, addr); block != "" && !seen[key] {
+			if block := bf.blockFor(addr); block != "" && !seen[key] {
 				seen[key] = true
 				out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
 			}
@@ -239,7 +356,7 @@ func (m *parsed) textResults(opts Options) []Result {
 func (m *parsed) notRecipients() func(string) bool {
 	own := map[string]bool{}
 	for _, h := range []string{m.from, m.to, m.orig.from} {
-		for _, a := range addrRE.FindAllString(h, -1) {
+		for _, a := range findAllAddrs(h) {
 			own[strings.ToLower(a)] = true
 		}
 	}
@@ -262,7 +379,7 @@ func (m *parsed) failedRecipients(text string) []string {
 	var list []string
 	seen := map[string]bool{}
 	for _, v := range m.header.Values("X-Failed-Recipients") {
-		for _, a := range addrRE.FindAllString(v, -1) {
+		for _, a := range findAllAddrs(v) {
 			if k := strings.ToLower(a); !seen[k] && len(list) < maxRecips {
 				seen[k] = true
 				list = append(list, a)
@@ -298,7 +415,7 @@ func (m *parsed) originalRecipient(text string) string {
 		return a
 	}
 	// The first address the report itself names (ezweb, Notes).
-	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+	for _, loc := range findAddrs(text, -1) {
 		a := text[loc[0]:loc[1]]
 		if !skip(strings.ToLower(a)) && !insideURL(text, loc[0]) && !onHeaderLine(text, loc[0]) && !greeting(text, loc[0]) {
 			return a
@@ -318,7 +435,7 @@ func (m *parsed) originalRecipient(text string) string {
 func (m *parsed) ownAddress(a string) bool {
 	a = strings.ToLower(a)
 	for _, h := range []string{m.from, m.to} {
-		for _, x := range addrRE.FindAllString(h, -1) {
+		for _, x := range findAllAddrs(h) {
 			if strings.ToLower(x) == a {
 				return true
 			}
@@ -391,7 +508,12 @@ func insideURL(text string, at int) bool {
 	return strings.Contains(text[start+1:at], "://") || strings.HasSuffix(text[:at], "mailto:")
 }
 
-func firstAddress(s string) string { return addrRE.FindString(s) }
+func firstAddress(s string) string {
+	if loc := findAddrs(s, 1); loc != nil {
+		return s[loc[0][0]:loc[0][1]]
+	}
+	return ""
+}
 
 // squeeze collapses whitespace and bounds the length.
 func squeeze(s string, n int) string {
