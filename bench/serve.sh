@@ -63,6 +63,6 @@ for _ in $(seq 100); do
 done
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "serve.sh: server did not come up" >&2; exit 1; }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg) (wrk shares the cores; other load skews the numbers)"
 echo "wrk: $threads threads, $conns connections, ${secs} s, POST /api/v1/explain"
 wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$out/explain.lua" "http://127.0.0.1:$port/api/v1/explain"

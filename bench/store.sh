@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the store benchmarks (package store): AddEvents in batches of 100
-# (target >= 5,000 events/s on SQLite, 2-core machine), single-event
-# AddEvents, ListEvents page latency with ROWS stored events (p50/p99, target
+# (target >= 5,000 events/s on SQLite, 2-core machine) and single-event
+# AddEvents, both from 4 concurrent callers (group commit, see
+# docs/store.md), ListEvents page latency with ROWS stored events (p50/p99, target
 # p99 < 20 ms with 1,000,000) and storage bytes per event. PostgreSQL runs
 # too when MAILDX_TEST_POSTGRES is set or a server answers on 127.0.0.1:5432
 # (see docs/store.md).

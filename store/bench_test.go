@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -75,26 +76,36 @@ func benchBackends() []benchBackend {
 	}
 }
 
+// benchCallers is how many goroutines call AddEvents at once in the ingestion
+// benchmarks: 2 per core, as internal/web's webhook benchmarks post (webhooks
+// arrive concurrently; concurrent calls share a group commit).
+const benchCallers = 2
+
 func BenchmarkAddEventsBatch100(b *testing.B) {
 	raw, diag := benchPayloads(b)
 	for _, be := range benchBackends() {
 		b.Run(be.name, func(b *testing.B) {
 			s := openT(b, be.dsn(b), Options{})
+			benchLinger(s)
 			ctx := context.Background()
 			base := time.Now()
-			n := 0
+			var next atomic.Int64
+			b.SetParallelism(benchCallers)
 			b.ResetTimer()
-			for b.Loop() {
-				batch := make([]Event, 100)
-				for i := range batch {
-					batch[i] = benchEvent(n, raw, diag, base.Add(time.Duration(n)*time.Millisecond))
-					n++
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := int(next.Add(100)) - 100
+					batch := make([]Event, 100)
+					for i := range batch {
+						batch[i] = benchEvent(n+i, raw, diag, base.Add(time.Duration(n+i)*time.Millisecond))
+					}
+					if _, err := s.AddEvents(ctx, batch); err != nil {
+						b.Error(err)
+						return
+					}
 				}
-				if _, err := s.AddEvents(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+			})
+			b.ReportMetric(float64(next.Load())/b.Elapsed().Seconds(), "events/s")
 		})
 	}
 }
@@ -112,16 +123,22 @@ func BenchmarkAddEventSingle(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				s := openT(b, be.dsn(b), Options{SQLiteSynchronous: sync})
+				benchLinger(s)
 				ctx := context.Background()
 				base := time.Now()
-				n := 0
-				for b.Loop() {
-					if _, err := s.AddEvents(ctx, []Event{benchEvent(n, raw, diag, base.Add(time.Duration(n)*time.Millisecond))}); err != nil {
-						b.Fatal(err)
+				var next atomic.Int64
+				b.SetParallelism(benchCallers)
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						n := int(next.Add(1)) - 1
+						if _, err := s.AddEvents(ctx, []Event{benchEvent(n, raw, diag, base.Add(time.Duration(n)*time.Millisecond))}); err != nil {
+							b.Error(err)
+							return
+						}
 					}
-					n++
-				}
-				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+				})
+				b.ReportMetric(float64(next.Load())/b.Elapsed().Seconds(), "events/s")
 			})
 		}
 	}
@@ -257,5 +274,14 @@ func BenchmarkStorageBytesPerEvent(b *testing.B) {
 			}
 			b.ReportMetric(float64(size)/float64(countEvents(b, s)), "bytes/event")
 		})
+	}
+}
+
+// benchLinger sets the group writer's linger (see groupLinger) from
+// MAILDX_BENCH_GROUP_LINGER, e.g. "1ms", to compare.
+func benchLinger(s Store) {
+	if v := os.Getenv("MAILDX_BENCH_GROUP_LINGER"); v != "" {
+		d, _ := time.ParseDuration(v)
+		s.(*sqlStore).gw.linger = d
 	}
 }

@@ -51,7 +51,9 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) 
 		db.Close()
 		return nil, err
 	}
-	return &sqlStore{dialect: "postgres", w: db, r: db, q: q, opts: opts, retryable: pgRetryable}, nil
+	s := &sqlStore{dialect: "postgres", w: db, r: db, q: q, opts: opts, retryable: pgRetryable}
+	s.startWriter()
+	return s, nil
 }
 
 // pgRetryable reports a deadlock (40P01) or serialization failure (40001):

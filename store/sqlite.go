@@ -118,8 +118,10 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (Store, error) {
 		r.Close()
 		return nil, err
 	}
-	return &sqlStore{dialect: "sqlite", w: w, r: r, q: q, opts: opts, path: path,
-		retryable: func(error) bool { return false }}, nil
+	s := &sqlStore{dialect: "sqlite", w: w, r: r, q: q, opts: opts, path: path,
+		retryable: func(error) bool { return false }}
+	s.startWriter()
+	return s, nil
 }
 
 func migrate(ctx context.Context, dialect goose.Dialect, db *sql.DB, fsys fs.FS, opts ...goose.ProviderOption) error {

@@ -11,7 +11,8 @@
 // passes a function to Reclassify.
 //
 // Every write is committed before the method returns, so a webhook handler may
-// answer 2xx as soon as AddEvents returned without error.
+// answer 2xx as soon as AddEvents returned without error. Concurrent AddEvents
+// calls share one transaction (group commit, writer.go).
 package store
 
 import (
@@ -25,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,13 +288,19 @@ type sqlStore struct {
 	// retryable reports whether a failed write transaction may be retried
 	// (PostgreSQL deadlock or serialization failure).
 	retryable func(error) bool
+
+	gw groupWriter // AddEvents group commit (writer.go)
 }
 
 var _ Store = (*sqlStore)(nil)
 
 func (s *sqlStore) Dialect() string { return s.dialect }
 
+// Close stops accepting AddEvents calls, waits until every call already
+// queued has been committed (or failed) and answered, then closes the
+// database.
 func (s *sqlStore) Close() error {
+	s.stopWriter()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -356,87 +362,6 @@ func nullBytes(b []byte) any {
 		return nil
 	}
 	return []byte(b)
-}
-
-// AddEvents stores events in one transaction. An event without ID gets
-// Provider+":"+ProviderEventID, or when that is empty too, a hash of its
-// provider, type, recipient, message id, time, remote text and raw payload.
-// Events with a zero Time get the time of storage.
-func (s *sqlStore) AddEvents(ctx context.Context, events []Event) (int, error) {
-	if len(events) == 0 {
-		return 0, nil
-	}
-	now := time.Now()
-	evs := make([]Event, len(events))
-	for i, e := range events {
-		if e.Time.IsZero() {
-			e.Time = now
-		}
-		if e.ID == "" {
-			e.ID = eventID(&e)
-		}
-		if e.Type == "" {
-			return 0, fmt.Errorf("store: event %q has no type", e.ID)
-		}
-		evs[i] = e
-	}
-	// Time order makes the suppression rules see a batch as it happened, and
-	// gives concurrent transactions one lock order (no deadlocks between
-	// processes storing overlapping batches).
-	slices.SortStableFunc(evs, func(a, b Event) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	for attempt := 1; ; attempt++ {
-		n, err := s.addEvents(ctx, evs, now)
-		if err == nil || attempt == 3 || !s.retryable(err) {
-			return n, err
-		}
-	}
-}
-
-func (s *sqlStore) addEvents(ctx context.Context, evs []Event, now time.Time) (int, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, s.q["insert_event"])
-	if err != nil {
-		return 0, fmt.Errorf("store: prepare insert: %w", err)
-	}
-	defer ins.Close()
-	sup := newSuppressor(ctx, tx, s)
-	defer sup.close()
-	inserted := 0
-	for i := range evs {
-		e := &evs[i]
-		norm := NormalizeAddress(e.Recipient)
-		res, err := ins.ExecContext(ctx, e.ID, e.Provider, e.ProviderEventID, e.Type, e.Recipient, norm, domainOf(norm),
-			e.MessageID, e.SendingDomain, toUS(e.Time), toUS(now), e.RemoteText,
-			e.Reason, e.Category, e.Action, e.Fault, e.HardBounce, e.Temporary, e.Status, e.ReplyCode,
-			e.DiagnosisProvider, nullBytes(e.Diagnosis), nullBytes(e.Raw))
-		if err != nil {
-			return 0, fmt.Errorf("store: insert event %q: %w", e.ID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("store: insert event %q: %w", e.ID, err)
-		}
-		if n == 0 {
-			continue // already stored: its suppression effects were applied then
-		}
-		inserted++
-		if err := sup.apply(e, norm); err != nil {
-			return 0, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: commit: %w", err)
-	}
-	return inserted, nil
 }
 
 type rowScanner interface{ Scan(...any) error }

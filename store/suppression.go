@@ -29,7 +29,7 @@ type suppressor struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	s     *sqlStore
-	stmts map[string]*sql.Stmt // prepared once per transaction
+	stmts map[string]*sql.Stmt // bound to tx once per transaction
 }
 
 func newSuppressor(ctx context.Context, tx *sql.Tx, s *sqlStore) *suppressor {
@@ -40,10 +40,13 @@ func (p *suppressor) stmt(name string) (*sql.Stmt, error) {
 	if st := p.stmts[name]; st != nil {
 		return st, nil
 	}
-	st, err := p.tx.PrepareContext(p.ctx, p.s.q[name])
+	// The statement is prepared once per store (by the group writer, the
+	// only user) and bound to each transaction without preparing again.
+	dbst, err := p.s.gw.stmt(p.ctx, p.s, name)
 	if err != nil {
-		return nil, fmt.Errorf("store: prepare %s: %w", name, err)
+		return nil, err
 	}
+	st := p.tx.StmtContext(p.ctx, dbst)
 	p.stmts[name] = st
 	return st, nil
 }

@@ -87,7 +87,12 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content type %q: send application/json or text/plain", mediaType))
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	// One pooled buffer holds the body and then the answer: every string
+	// taken from the body is a copy.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	body, err := readAll((*buf)[:0], r.Body)
+	*buf = body
 	if err != nil {
 		writeBodyError(w, err)
 		return
@@ -103,9 +108,12 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 	var req ExplainRequest
 	switch mediaType {
 	case "application/json":
-		if err := decodeJSON(bytes.NewReader(body), &req); err != nil {
-			writeBodyError(w, err)
-			return
+		if !decodeExplainRequest(body, &req) {
+			req = ExplainRequest{}
+			if err := decodeJSON(bytes.NewReader(body), &req); err != nil {
+				writeBodyError(w, err)
+				return
+			}
 		}
 	case "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(body))
@@ -131,7 +139,8 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("attempt must be between 0 and %d", maxAttempt))
 		return
 	}
-	opts := []maildx.Option{maildx.WithLang(lang)}
+	var optBuf [2]maildx.Option
+	opts := append(optBuf[:0], langOption(lang))
 	if req.Attempt > 0 {
 		opts = append(opts, maildx.WithAttempt(req.Attempt))
 	}
@@ -145,7 +154,9 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		}
 		d := maildx.Explain(*req.Text, opts...)
 		s.metrics.explained(d.Reason)
-		writeJSON(w, http.StatusOK, d)
+		// AppendJSON is encoding/json without HTML escaping, as writeJSON.
+		*buf = append(d.AppendJSON((*buf)[:0]), '\n')
+		writeJSONBytes(w, http.StatusOK, *buf)
 	case req.Texts != nil:
 		texts := *req.Texts
 		if len(texts) == 0 {
@@ -156,18 +167,38 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("too many texts: %d, at most %d per request", len(texts), s.opts.MaxBatch))
 			return
 		}
-		out := make([]maildx.Diagnosis, len(texts))
+		ctx, cancel := s.withDeadline(w, r)
+		defer cancel()
+		out := append((*buf)[:0], '[')
 		for i, t := range texts {
-			if i%64 == 0 && r.Context().Err() != nil {
-				return // wrap answers 503
+			if i%64 == 0 && ctx.Err() != nil {
+				*buf = out
+				writeTimeout(w, ctx)
+				return
 			}
-			out[i] = maildx.Explain(t, opts...)
-			s.metrics.explained(out[i].Reason)
+			d := maildx.Explain(t, opts...)
+			s.metrics.explained(d.Reason)
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = d.AppendJSON(out)
 		}
-		writeJSON(w, http.StatusOK, out)
+		*buf = append(out, "]\n"...)
+		writeJSONBytes(w, http.StatusOK, *buf)
 	default:
 		writeError(w, http.StatusBadRequest, `body needs "text" (a string) or "texts" (an array of strings)`)
 	}
+}
+
+// langOptions are the maildx.WithLang options of the API languages, made
+// once rather than per request.
+var langOptions = map[string]maildx.Option{"en": maildx.WithLang("en"), "de": maildx.WithLang("de")}
+
+func langOption(lang string) maildx.Option {
+	if o, ok := langOptions[lang]; ok {
+		return o
+	}
+	return maildx.WithLang(lang)
 }
 
 func (s *server) apiCodes(w http.ResponseWriter, r *http.Request) {
@@ -375,8 +406,9 @@ func (s *server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 // without parameters; "" when absent or unparsable.
 func contentType(r *http.Request) string {
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return ""
+	switch ct {
+	case "", "application/json", "text/plain":
+		return ct // what mime.ParseMediaType returns for these, without its allocations
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
@@ -445,16 +477,28 @@ func jsonTypeName(e *json.UnmarshalTypeError) string {
 
 // writeJSON writes v as compact JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	bb := bytes.NewBuffer((*buf)[:0])
+	enc := json.NewEncoder(bb)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		writeError(w, http.StatusInternalServerError, "cannot encode response")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	*buf = bb.Bytes()
+	writeJSONBytes(w, status, *buf)
+}
+
+// jsonContentType is the Content-Type header value of JSON answers, made
+// once (see securityHeaders).
+var jsonContentType = []string{"application/json"}
+
+// writeJSONBytes writes b, JSON encoded by the caller, as the answer.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 // writeError writes the API's error body {"error": msg}.

@@ -37,6 +37,92 @@ func BenchmarkAPIExplain(b *testing.B) {
 	}
 }
 
+// serveBodies are the request bodies of bench/serve.sh, one per request in
+// turn.
+var serveBodies = []string{
+	`{"text":"550 5.1.1 <jane@example.com>: Recipient address rejected: User unknown"}`,
+	`{"text":"452 4.2.2 The email account that you tried to reach is over quota. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaTemp gsmtp"}`,
+	`{"text":"550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP."}`,
+	`{"text":"421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to unexpected volume or user complaints","lang":"de"}`,
+	`{"text":"0x800CCC0E"}`,
+	`{"text":"{\"code\":\"EENVELOPE\",\"response\":\"421 4.3.0 Temporary System Problem. Try again later gsmtp\",\"responseCode\":421,\"command\":\"RCPT TO\"}"}`,
+}
+
+// discardWriter is a ResponseWriter that keeps only the status code and
+// reuses its header map, so that the handler benchmark measures the
+// handler and not the test's recorder.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// BenchmarkExplainHandler calls the handler's ServeHTTP directly with the
+// bodies of bench/serve.sh: no httptest request building, no recording.
+func BenchmarkExplainHandler(b *testing.B) {
+	h := New(Options{})
+	reqs := make([]*http.Request, len(serveBodies))
+	readers := make([]*strings.Reader, len(serveBodies))
+	for i, body := range serveBodies {
+		readers[i] = strings.NewReader(body)
+		reqs[i] = httptest.NewRequest("POST", "/api/v1/explain", readers[i])
+		reqs[i].Header.Set("Content-Type", "application/json")
+	}
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := i % len(reqs)
+		i++
+		readers[k].Seek(0, io.SeekStart)
+		r := *reqs[k] // the handler replaces Body
+		r.Body = io.NopCloser(readers[k])
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, &r)
+		if w.code != 200 {
+			b.Fatal(w.code)
+		}
+	}
+}
+
+// BenchmarkExplainLoopback posts the bodies of bench/serve.sh to a server
+// on 127.0.0.1 (NewHTTPServer's settings) from 2 goroutines per core over
+// keep-alive connections; client and server share the machine.
+func BenchmarkExplainLoopback(b *testing.B) {
+	srv := httptest.NewUnstartedServer(New(Options{}))
+	srv.Config = NewHTTPServer("", srv.Config.Handler, nil)
+	srv.Start()
+	defer srv.Close()
+	url := srv.URL + "/api/v1/explain"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(2)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := serveBodies[next.Add(1)%int64(len(serveBodies))]
+			resp, err := client.Post(url, "application/json", strings.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
 // newBenchServer serves the site with a fresh SQLite store on 127.0.0.1.
 func newBenchServer(b *testing.B) *httptest.Server {
 	b.Helper()

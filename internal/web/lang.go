@@ -55,7 +55,7 @@ func acceptLang(header string) string {
 // unsupported value; ok is false then.
 func apiLang(fromBody string, r *http.Request) (lang string, ok bool) {
 	lang = fromBody
-	if lang == "" {
+	if lang == "" && r.URL.RawQuery != "" {
 		lang = r.URL.Query().Get("lang")
 	}
 	if lang == "" {

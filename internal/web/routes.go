@@ -13,7 +13,7 @@ import (
 func (s *server) routes() {
 	methods := map[string][]string{} // path → methods
 	add := func(api bool, pattern string, h http.HandlerFunc) {
-		s.mux.Handle(pattern, s.wrap(pattern, api, h))
+		s.mux.Handle(pattern, s.wrapRoute(pattern, api, !selfTimed[pattern], h))
 		if method, path, ok := strings.Cut(pattern, " "); ok {
 			methods[path] = append(methods[path], method)
 			if method == http.MethodGet {
@@ -83,6 +83,13 @@ func (s *server) routes() {
 			s.renderError(w, r, http.StatusMethodNotAllowed)
 		}))
 	}
+}
+
+// selfTimed are the routes whose handlers apply Options.Timeout themselves
+// (withDeadline) where they loop, so that the common short request runs
+// without a deadline context of its own (see wrapRoute).
+var selfTimed = map[string]bool{
+	"POST /api/v1/explain": true, // only a batch ("texts") loops
 }
 
 // isAPIPath reports whether path belongs to the machine interface, whose
