@@ -34,13 +34,23 @@ func Start(t testing.TB, zone string) *Server {
 	t.Helper()
 	s := &Server{rrs: map[string][]dns.RR{}, names: map[string]bool{}, servFail: map[string]bool{}, drop: map[string]bool{}}
 	s.Add(t, zone)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	// UDP and TCP must share one port number; the UDP port the kernel
+	// picks may be taken for TCP by another test, so try a few.
+	var (
+		pc  net.PacketConn
+		l   net.Listener
+		err error
+	)
+	for try := 0; try < 20; try++ {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	s.Addr = pc.LocalAddr().String()
