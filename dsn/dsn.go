@@ -30,12 +30,17 @@ import (
 	"github.com/maildx/maildx"
 )
 
-// Result is one recipient of one bounce. It carries the diagnosis of
-// maildx.Explain (its JSON fields inline) and the fields the bounce adds.
-// DSNAction is the DSN's Action field (RFC 3464 section 2.3.3); it is named
-// dsn_action in JSON because "action" is the diagnosis' advice.
+// Result is one recipient of one bounce: the diagnosis of maildx.Explain
+// and the fields the bounce adds, both inline in JSON.
 type Result struct {
 	maildx.Diagnosis
+	Bounce
+}
+
+// Bounce holds what a bounce says about one recipient, before any
+// diagnosis. DSNAction is the DSN's Action field (RFC 3464 section 2.3.3);
+// it is named dsn_action in JSON because "action" is the diagnosis' advice.
+type Bounce struct {
 	File         string `json:"file,omitempty"`
 	Recipient    string `json:"recipient"`
 	DSNAction    string `json:"dsn_action,omitempty"`

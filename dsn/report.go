@@ -155,7 +155,7 @@ func (m *parsed) dsnResults(opts Options) []Result {
 			if rcpt == "" || len(out) >= maxRecips {
 				continue
 			}
-			r := Result{
+			r := Result{Bounce: Bounce{
 				Recipient:    rcpt,
 				DSNAction:    strings.ToLower(strings.TrimSpace(firstWord(g.Get("Action")))),
 				DSNStatus:    strings.TrimSpace(firstWord(g.Get("Status"))),
@@ -163,7 +163,7 @@ func (m *parsed) dsnResults(opts Options) []Result {
 				ReportingMTA: reporting,
 				Date:         strings.TrimSpace(g.Get("Last-Attempt-Date")),
 				DecodedBy:    "rfc3464",
-			}
+			}}
 			r.Diagnostic = completeReply(typed(g.Get("Diagnostic-Code")), text)
 			if r.Diagnostic == "" || isBareCode(r.Diagnostic) {
 				// Many MTAs leave Diagnostic-Code empty or bare and say it in the text part.
@@ -233,8 +233,21 @@ func isBareCode(s string) bool {
 }
 
 // explain diagnoses one result with the context the bounce adds.
-func explain(r Result, opts Options) maildx.Diagnosis {
-	o := []maildx.Option{maildx.WithLang(opts.Lang)}
+func explain(r Result, opts Options) maildx.Diagnosis { return Diagnose(r.Bounce, opts.Lang) }
+
+// Diagnose explains what a bounce says about one recipient with the one
+// classifier, in the context the bounce gives: the SMTP command, the DSN
+// Status and Action (failed is final, delayed temporary), a feedback
+// report or an auto-reply. Parse uses it; so does re-classifying stored
+// bounce events after a knowledge-base update.
+func Diagnose(r Bounce, lang string) maildx.Diagnosis {
+	o := []maildx.Option{maildx.WithLang(lang)}
+	switch r.DecodedBy {
+	case "arf":
+		return maildx.Explain(r.Diagnostic, append(o, maildx.WithReason("feedback"))...)
+	case "rfc3834":
+		return maildx.Explain(r.Diagnostic, append(o, maildx.WithReason("vacation"))...)
+	}
 	if r.Command != "" {
 		o = append(o, maildx.WithCommand(r.Command))
 	}

@@ -166,14 +166,14 @@ func readSES(s string) *sesNote {
 func (m *parsed) sesResults(n *sesNote, opts Options) []Result {
 	var out []Result
 	for _, rc := range n.recipients {
-		r := Result{
+		r := Result{Bounce: Bounce{
 			Recipient:    rc.address,
 			DSNAction:    strings.ToLower(rc.action),
 			DSNStatus:    rc.status,
 			Diagnostic:   rc.diagnostic,
 			ReportingMTA: n.reportingMTA,
 			DecodedBy:    "ses-notification",
-		}
+		}}
 		switch strings.ToLower(n.kind) {
 		case "bounce":
 			if r.DSNAction == "" && n.bounceType == "Permanent" {

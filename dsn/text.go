@@ -286,7 +286,7 @@ func (m *parsed) textResults(opts Options) []Result {
 			if block == "" {
 				block = squeeze(text, 2000)
 			}
-			out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
+			out = append(out, Result{Bounce: Bounce{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"}})
 		}
 		seen = nil
 	}
@@ -305,7 +305,7 @@ func (m *parsed) textResults(opts Options) []Result {
 			continue
 		}
 		block = dropQmailTrailer(block)
-		out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
+		out = append(out, Result{Bounce: Bounce{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"}})
 		if len(out) >= maxRecips {
 			break
 		}
@@ -321,7 +321,7 @@ func (m *parsed) textResults(opts Options) []Result {
 			}
 			if block := bf.blockFor(addr); block != "" && !seen[key] {
 				seen[key] = true
-				out = append(out, Result{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"})
+				out = append(out, Result{Bounce: Bounce{Recipient: addr, Diagnostic: block, Command: smtpCommand(block), DecodedBy: "text"}})
 			}
 		}
 	}
@@ -333,7 +333,7 @@ func (m *parsed) textResults(opts Options) []Result {
 			return nil
 		}
 		diag := squeeze(m.subject+"\n"+text, 2000)
-		out = append(out, Result{Recipient: rcpt, Diagnostic: diag, Command: smtpCommand(diag), DecodedBy: "text"})
+		out = append(out, Result{Bounce: Bounce{Recipient: rcpt, Diagnostic: diag, Command: smtpCommand(diag), DecodedBy: "text"}})
 	}
 	for i := range out {
 		out[i].ReportingMTA = reportingMTA(m)
@@ -595,7 +595,7 @@ func (m *parsed) autoReplyResults(opts Options) []Result {
 	}
 	diag := squeeze(m.subject+" "+m.text(), 500)
 	d := maildx.Explain(diag, maildx.WithLang(opts.Lang), maildx.WithReason("vacation"))
-	return []Result{{Diagnosis: d, Recipient: rcpt, Diagnostic: diag, DecodedBy: "rfc3834"}}
+	return []Result{{Diagnosis: d, Bounce: Bounce{Recipient: rcpt, Diagnostic: diag, DecodedBy: "rfc3834"}}}
 }
 
 // feedbackResults reads an ARF report (RFC 5965).
@@ -626,7 +626,7 @@ func (m *parsed) feedbackResults(opts Options) []Result {
 	d := maildx.Explain(diag, maildx.WithLang(opts.Lang), maildx.WithReason("feedback"))
 	out := make([]Result, 0, len(rcpts))
 	for _, rcpt := range rcpts {
-		out = append(out, Result{Diagnosis: d, Recipient: rcpt, Diagnostic: diag, FeedbackType: ft, Date: g.Get("Arrival-Date"), DecodedBy: "arf"})
+		out = append(out, Result{Diagnosis: d, Bounce: Bounce{Recipient: rcpt, Diagnostic: diag, FeedbackType: ft, Date: g.Get("Arrival-Date"), DecodedBy: "arf"}})
 	}
 	return out
 }

@@ -162,25 +162,6 @@ func FromOutcome(o maillog.Outcome) store.Event {
 	return s
 }
 
-// bounceRaw is the Raw payload of an event read from a bounce: the
-// dsn.Result without its diagnosis.
-type bounceRaw struct {
-	File         string `json:"file,omitempty"`
-	Recipient    string `json:"recipient"`
-	DSNAction    string `json:"dsn_action,omitempty"`
-	DSNStatus    string `json:"dsn_status,omitempty"`
-	Diagnostic   string `json:"diagnostic,omitempty"`
-	RemoteMTA    string `json:"remote_mta,omitempty"`
-	ReportingMTA string `json:"reporting_mta,omitempty"`
-	Command      string `json:"command,omitempty"`
-	Date         string `json:"date,omitempty"`
-	MessageID    string `json:"message_id,omitempty"`
-	Subject      string `json:"subject,omitempty"`
-	From         string `json:"from,omitempty"`
-	FeedbackType string `json:"feedback_type,omitempty"`
-	DecodedBy    string `json:"decoded_by"`
-}
-
 // BounceStorable reports whether a bounce result is a delivery event.
 // Automatic replies (RFC 3834, "out of office") are not: the message was
 // delivered and nothing is to be done, so they are not stored.
@@ -225,8 +206,7 @@ func BounceID(r dsn.Result) string {
 // "bounce"). The time is the report's date (Arrival-Date, Date) when it
 // parses, else zero (the store then uses the time of storage).
 func FromBounce(r dsn.Result) store.Event {
-	raw, _ := json.Marshal(bounceRaw{r.File, r.Recipient, r.DSNAction, r.DSNStatus, r.Diagnostic, r.RemoteMTA,
-		r.ReportingMTA, r.Command, r.Date, r.MessageID, r.Subject, r.From, r.FeedbackType, r.DecodedBy})
+	raw, _ := json.Marshal(r.Bounce) // the bounce without its diagnosis
 	s := store.Event{
 		ID:         BounceID(r),
 		Provider:   ProviderBounce,
@@ -287,11 +267,11 @@ func Reclassify(s store.Event, lang string) (store.Event, error) {
 		SetDiagnosis(&s, &d)
 		return s, nil
 	case ProviderBounce:
-		var r bounceRaw
+		var r dsn.Bounce
 		if err := json.Unmarshal(s.Raw, &r); err != nil {
 			return s, fmt.Errorf("events: reclassifying %s: raw bounce: %w", s.ID, err)
 		}
-		d := explainBounce(r, lang)
+		d := dsn.Diagnose(r, lang)
 		SetDiagnosis(&s, &d)
 		return s, nil
 	}
@@ -317,29 +297,4 @@ func explainOutcome(o maillog.Outcome, lang string) maildx.Diagnosis {
 		opts = append(opts, maildx.WithAttempt(o.Attempts))
 	}
 	return maildx.Explain(o.Text, opts...)
-}
-
-// explainBounce mirrors package dsn's diagnosis of a bounce result.
-func explainBounce(r bounceRaw, lang string) maildx.Diagnosis {
-	opts := []maildx.Option{maildx.WithLang(lang)}
-	if r.FeedbackType != "" || r.DecodedBy == "arf" || strings.HasPrefix(r.Diagnostic, "Feedback-Type:") {
-		return maildx.Explain(r.Diagnostic, append(opts, maildx.WithReason("feedback"))...)
-	}
-	if r.Command != "" {
-		opts = append(opts, maildx.WithCommand(r.Command))
-	}
-	if r.DSNStatus != "" {
-		opts = append(opts, maildx.WithStatus(r.DSNStatus))
-	}
-	switch strings.ToLower(r.DSNAction) {
-	case "failed":
-		opts = append(opts, maildx.WithFinal())
-	case "delivered", "relayed", "expanded":
-		opts = append(opts, maildx.WithReason("delivered"))
-	}
-	text := r.Diagnostic
-	if text == "" {
-		text = r.DSNStatus
-	}
-	return maildx.Explain(text, opts...)
 }

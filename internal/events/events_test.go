@@ -65,7 +65,7 @@ func TestOutcomeID(t *testing.T) {
 }
 
 func TestBounce(t *testing.T) {
-	r := dsn.Result{Recipient: "a@example.com", DSNAction: "failed", MessageID: "<m1@example.com>", File: "x.eml", Date: "Thu, 2 Jan 2025 03:04:05 +0100"}
+	r := dsn.Result{Bounce: dsn.Bounce{Recipient: "a@example.com", DSNAction: "failed", MessageID: "<m1@example.com>", File: "x.eml", Date: "Thu, 2 Jan 2025 03:04:05 +0100"}}
 	s := FromBounce(r)
 	if s.Type != store.TypeBounced || s.MessageID != "m1@example.com" || !s.Time.Equal(time.Date(2025, 1, 2, 2, 4, 5, 0, time.UTC)) {
 		t.Errorf("%+v", s)
@@ -79,10 +79,10 @@ func TestBounce(t *testing.T) {
 	if FromBounce(r2).ID == s.ID || BounceType(r2) != store.TypeDeferred {
 		t.Error("delayed notice shares the failed notice's ID")
 	}
-	if BounceType(dsn.Result{FeedbackType: "abuse"}) != store.TypeComplained {
+	if BounceType(dsn.Result{Bounce: dsn.Bounce{FeedbackType: "abuse"}}) != store.TypeComplained {
 		t.Error("feedback report is not a complaint")
 	}
-	if BounceStorable(dsn.Result{DecodedBy: "rfc3834"}) {
+	if BounceStorable(dsn.Result{Bounce: dsn.Bounce{DecodedBy: "rfc3834"}}) {
 		t.Error("auto-reply stored")
 	}
 }
