@@ -102,9 +102,11 @@ func (a *app) rootCmd() *cobra.Command {
 		Use:   "maildx",
 		Short: "Explain why an email was not delivered and what to do about it",
 		Long: `maildx turns delivery errors – SMTP replies, enhanced status codes, provider
-messages, client error codes – into a clear diagnosis: what happened, whose
-fault it is, hard or soft, retry or suppress, and the steps to fix it, in
-English and German.
+messages, client error codes, bounce emails, mail logs and ESP webhook
+events – into a clear diagnosis: what happened, whose fault it is, hard or
+soft, retry or suppress, and the steps to fix it, in English and German.
+It checks the DNS and addresses behind the common errors, stores delivery
+events with a suppression list, and serves it all as a web UI and JSON API.
 
 Language: --lang, else MAILDX_LANG, else LANG, else English.
 Exit status: 0 success, 1 some input failed or nothing was found, 2 usage error.`,
