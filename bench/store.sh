@@ -3,7 +3,9 @@
 # (target >= 5,000 events/s on SQLite, 2-core machine) and single-event
 # AddEvents, both from 4 concurrent callers (group commit, see
 # docs/store.md), ListEvents page latency with ROWS stored events (p50/p99, target
-# p99 < 20 ms with 1,000,000) and storage bytes per event. PostgreSQL runs
+# p99 < 20 ms with 1,000,000), storage bytes per event, and GET /api/v1/events
+# page latency over loopback HTTP with the same ROWS events (package
+# internal/web, BenchmarkEventsAPIPage, issue 7). PostgreSQL runs
 # too when MAILDX_TEST_POSTGRES is set or a server answers on 127.0.0.1:5432
 # (see docs/store.md).
 #
@@ -17,3 +19,4 @@ export MAILDX_BENCH_ROWS=${1:-1000000}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 go test -run '^$' -bench 'BenchmarkAddEventsBatch100|BenchmarkAddEventSingle' -benchtime 3s ./store | grep -E 'Benchmark|ok|FAIL'
 go test -run '^$' -bench 'BenchmarkListEventsPage|BenchmarkStorageBytesPerEvent' -benchtime 2000x -timeout 60m ./store | grep -E 'Benchmark|generated|ok|FAIL'
+go test -run '^$' -bench 'BenchmarkEventsAPIPage' -benchtime 2000x -timeout 60m ./internal/web | grep -E 'Benchmark|generated|ok|FAIL'

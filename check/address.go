@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -218,11 +219,13 @@ type domainInfo struct {
 	free       bool
 	mx         []string
 	findings   []Finding
+	at         time.Time // when cached
 }
 
 // Address checks one address: syntax, typo suggestion, disposable, free
 // and role flags, domain existence and MX. Per-domain results are cached
-// in the Checker (bounded), so bulk checks ask DNS once per domain.
+// in the Checker (bounded, for CacheTTL), so bulk checks ask DNS once per
+// domain.
 func (c *Checker) Address(ctx context.Context, s string) AddressResult {
 	s = strings.TrimSpace(s)
 	if len(s) > 2 && s[0] == '<' && s[len(s)-1] == '>' {
@@ -278,7 +281,10 @@ func (c *Checker) Address(ctx context.Context, s string) AddressResult {
 
 func (c *Checker) domainInfo(ctx context.Context, d string) *domainInfo {
 	if v, ok := c.addrCache.Load(d); ok {
-		return v.(*domainInfo)
+		if info := v.(*domainInfo); clock(c.Now).Sub(info.at) < cacheTTL(c.CacheTTL) {
+			return info
+		}
+		c.addrCache.Delete(d)
 	}
 	info := &domainInfo{suggestion: SuggestDomain(d), disposable: IsDisposable(d)}
 	info.free = !info.disposable && IsFree(d)
@@ -310,6 +316,7 @@ func (c *Checker) domainInfo(ctx context.Context, d string) *domainInfo {
 			c.addrCount = 0
 		}
 		c.addrMu.Unlock()
+		info.at = clock(c.Now)
 		c.addrCache.Store(d, info)
 	}
 	return info

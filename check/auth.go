@@ -192,7 +192,9 @@ func truncate(s string, n int) string {
 // ---- DMARC ----
 
 // OrgDomain returns the organizational domain of d (RFC 7489 §3.2) using
-// the public suffix list compiled into golang.org/x/net/publicsuffix.
+// the public suffix list compiled into golang.org/x/net/publicsuffix. The
+// DMARC check finds the policy by the DMARCbis DNS tree walk and uses this
+// as a cross-check.
 func OrgDomain(d string) string {
 	o, err := publicsuffix.EffectiveTLDPlusOne(d)
 	if err != nil {
@@ -211,23 +213,103 @@ func dmarcRecords(txts []string) []string {
 	return out
 }
 
-func (c *Checker) checkDMARC(ctx context.Context, d string) []Finding {
-	policyDomain := d
-	txts, err := c.Resolver.LookupTXT(ctx, "_dmarc."+d)
+// dmarcMaxQueries caps the DMARCbis DNS tree walk (RFC 9989 §4.10.1).
+const dmarcMaxQueries = 8
+
+// dmarcTargets returns the names the DMARCbis DNS tree walk queries for d,
+// in order: d itself, then, if d has 8 or more labels, its 7 rightmost
+// labels, then one label fewer each step down to the top-level domain.
+// There are at most dmarcMaxQueries.
+func dmarcTargets(d string) []string {
+	labels := strings.Split(d, ".")
+	out := []string{d}
+	n := len(labels)
+	if n >= dmarcMaxQueries {
+		n = dmarcMaxQueries
+	}
+	for n--; n >= 1; n-- {
+		out = append(out, strings.Join(labels[len(labels)-n:], "."))
+	}
+	return out
+}
+
+// dmarcWalk performs the DMARCbis DNS tree walk for d. It memoizes answers
+// so the policy and organizational-domain walks ask each name once.
+type dmarcWalk struct {
+	r    Resolver
+	d    string
+	recs map[string][]string
+}
+
+// at returns the v=DMARC1 records at _dmarc.name.
+func (w *dmarcWalk) at(ctx context.Context, name string) ([]string, error) {
+	if recs, ok := w.recs[name]; ok {
+		return recs, nil
+	}
+	txts, err := w.r.LookupTXT(ctx, "_dmarc."+name)
 	if err != nil && !IsNotFound(err) {
-		return []Finding{unknownDNS("dmarc", err, preventsDMARC)}
+		return nil, err
 	}
 	recs := dmarcRecords(txts)
-	inherited := false
-	if len(recs) == 0 {
-		if org := OrgDomain(d); org != d {
-			txts, err = c.Resolver.LookupTXT(ctx, "_dmarc."+org)
-			if err != nil && !IsNotFound(err) {
-				return []Finding{unknownDNS("dmarc", err, preventsDMARC)}
-			}
-			recs, policyDomain, inherited = dmarcRecords(txts), org, true
+	if w.recs == nil {
+		w.recs = map[string][]string{}
+	}
+	w.recs[name] = recs
+	return recs, nil
+}
+
+// policy returns the records of the first name in the walk that has any,
+// and that name; none found gives (nil, d).
+func (w *dmarcWalk) policy(ctx context.Context) ([]string, string, error) {
+	for _, name := range dmarcTargets(w.d) {
+		recs, err := w.at(ctx, name)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(recs) > 0 {
+			return recs, name, nil
 		}
 	}
+	return nil, w.d, nil
+}
+
+// orgDomain returns the organizational domain by the DMARCbis tree walk
+// (RFC 9989 §4.10.2): walking up from d, a record with psd=n makes its
+// domain the organizational domain, one with psd=y makes it the domain
+// one label below; otherwise it is the domain with the fewest labels that
+// has a record, or d when none has.
+func (w *dmarcWalk) orgDomain(ctx context.Context) (string, error) {
+	org := w.d
+	for _, name := range dmarcTargets(w.d) {
+		recs, err := w.at(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		if len(recs) != 1 {
+			continue // none, or several (invalid, ignored)
+		}
+		_, tags := tagList(recs[0])
+		switch strings.ToLower(tags["psd"]) {
+		case "n":
+			return name, nil
+		case "y":
+			if name == w.d {
+				return w.d, nil
+			}
+			return strings.Join(strings.Split(w.d, ".")[strings.Count(w.d, ".")-strings.Count(name, ".")-1:], "."), nil
+		}
+		org = name
+	}
+	return org, nil
+}
+
+func (c *Checker) checkDMARC(ctx context.Context, d string) []Finding {
+	w := &dmarcWalk{r: c.Resolver, d: d}
+	recs, policyDomain, err := w.policy(ctx)
+	if err != nil {
+		return []Finding{unknownDNS("dmarc", err, preventsDMARC)}
+	}
+	inherited := policyDomain != d
 	switch {
 	case len(recs) == 0:
 		return []Finding{{Check: "dmarc", Status: StatusFail, Found: "no v=DMARC1 TXT record at _dmarc." + d,
@@ -247,7 +329,11 @@ func (c *Checker) checkDMARC(ctx context.Context, d string) []Finding {
 	keys, tags := tagList(rec)
 	found := rec
 	if inherited {
-		found = "_dmarc." + policyDomain + " (organizational domain): " + rec
+		kind := "parent domain"
+		if org, err := w.orgDomain(ctx); err == nil && org == policyDomain {
+			kind = "organizational domain"
+		}
+		found = "_dmarc." + policyDomain + " (" + kind + ", DMARCbis tree walk): " + rec
 	}
 	main := Finding{Check: "dmarc", Found: found, Prevents: preventsDMARC}
 	p := strings.ToLower(tags["p"])
@@ -320,7 +406,31 @@ func (c *Checker) checkDMARC(ctx context.Context, d string) []Finding {
 			Prevents: preventsDMARC})
 	}
 	fs = append(fs, c.checkRUA(ctx, policyDomain, tags["rua"]))
+	if f := orgCrossCheck(ctx, w); f != nil {
+		fs = append(fs, *f)
+	}
 	return fs
+}
+
+// orgCrossCheck compares the organizational domain found by the DMARCbis
+// tree walk with the public suffix list's; a difference is a warning,
+// because receivers still on RFC 7489 apply another policy or alignment.
+func orgCrossCheck(ctx context.Context, w *dmarcWalk) *Finding {
+	tree, err := w.orgDomain(ctx)
+	if err != nil {
+		return nil // the walk's lookups failed; nothing to compare
+	}
+	psl := OrgDomain(w.d)
+	if tree == psl {
+		return nil
+	}
+	return &Finding{Check: "dmarc.orgdomain", Status: StatusWarn,
+		Found: "DNS tree walk: " + tree + "; public suffix list: " + psl,
+		Why: Text{"Receivers following DMARCbis (RFC 9989) find the organizational domain by the DNS tree walk, older RFC 7489 receivers by the public suffix list; here they disagree, so relaxed alignment and the inherited policy differ between receivers.",
+			"Empfänger nach DMARCbis (RFC 9989) bestimmen die Organisationsdomain über die DNS-Baumsuche, ältere nach RFC 7489 über die Public Suffix List; hier weichen sie ab, daher unterscheiden sich lockere Ausrichtung und geerbte Richtlinie je nach Empfänger."},
+		Fix: Text{"Publish a DMARC record at the organizational domain you mean (" + psl + " per the list), with psd=n if it sits below a public suffix; remove stray records on parent domains, or mark a public suffix with psd=y.",
+			"Einen DMARC-Eintrag an der gemeinten Organisationsdomain veröffentlichen (" + psl + " laut Liste), mit psd=n, wenn sie unter einem öffentlichen Suffix liegt; verirrte Einträge an übergeordneten Domains entfernen oder ein öffentliches Suffix mit psd=y kennzeichnen."},
+		Prevents: preventsDMARC}
 }
 
 // checkRUA checks the aggregate-report URIs and, for destinations outside

@@ -40,6 +40,11 @@ type Checker struct {
 	// Timeout bounds a whole domain check (default 10 s). Lookups still
 	// unanswered then are reported as unknown.
 	Timeout time.Duration
+	// CacheTTL is how long Address keeps what it learned about a domain
+	// (default DefaultCacheTTL).
+	CacheTTL time.Duration
+	// Now is the clock for CacheTTL (default time.Now); tests inject their own.
+	Now func() time.Time
 
 	addrCache sync.Map // ASCII domain → *domainInfo (Address)
 	addrCount int64

@@ -241,11 +241,16 @@ func trimDot(s string) string {
 }
 
 // CachingResolver remembers answers of another Resolver (including
-// NXDOMAIN; not SERVFAIL or timeouts) for the life of the value. It is
-// safe for concurrent use and bounded: past MaxEntries it starts afresh.
+// NXDOMAIN; not SERVFAIL or timeouts) for TTL. It is safe for concurrent
+// use and bounded: past MaxEntries it starts afresh.
 type CachingResolver struct {
 	Resolver   Resolver
 	MaxEntries int // default 100,000
+	// TTL is how long an answer is kept (default DefaultCacheTTL), whatever
+	// the record's own TTL, so a long-running process sees DNS changes.
+	TTL time.Duration
+	// Now is the clock (default time.Now); tests inject their own.
+	Now func() time.Time
 
 	mu sync.RWMutex
 	m  map[string]cached
@@ -254,6 +259,25 @@ type CachingResolver struct {
 type cached struct {
 	v   any
 	err error
+	at  time.Time // when stored
+}
+
+// DefaultCacheTTL is how long CachingResolver and Checker keep answers
+// when their TTL is zero.
+const DefaultCacheTTL = 5 * time.Minute
+
+func cacheTTL(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
+		return DefaultCacheTTL
+	}
+	return ttl
+}
+
+func clock(now func() time.Time) time.Time {
+	if now == nil {
+		return time.Now()
+	}
+	return now()
 }
 
 var _ Resolver = (*CachingResolver)(nil)
@@ -265,7 +289,7 @@ func cachedLookup[T any](c *CachingResolver, key string, f func() (T, error)) (T
 	c.mu.RLock()
 	e, ok := c.m[key]
 	c.mu.RUnlock()
-	if ok {
+	if ok && clock(c.Now).Sub(e.at) < cacheTTL(c.TTL) {
 		v, _ := e.v.(T)
 		return v, e.err
 	}
@@ -281,7 +305,7 @@ func cachedLookup[T any](c *CachingResolver, key string, f func() (T, error)) (T
 	if c.m == nil || len(c.m) >= limit {
 		c.m = make(map[string]cached)
 	}
-	c.m[key] = cached{v, err}
+	c.m[key] = cached{v, err, clock(c.Now)}
 	c.mu.Unlock()
 	return v, err
 }

@@ -240,12 +240,8 @@ func (c serveConfig) checkHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// No answer cache in a long-running server: CachingResolver keeps
-	// answers without TTL, so a domain fixed after a first check would
-	// keep its old findings. The resolver's own cache (if any) applies.
-	if cr, ok := checker.Resolver.(*check.CachingResolver); ok {
-		checker.Resolver = cr.Resolver
-	}
+	// The checker's caches expire (check's default TTL, 5 minutes), so a
+	// domain fixed after a first check shows its new records soon after.
 	o := check.HandlerOptions{
 		Checker:      checker,
 		AllowPrivate: c.allowPrivate,
