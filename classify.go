@@ -2,7 +2,6 @@ package maildx
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +27,8 @@ type Classifier struct {
 	replyText [600]string                // "550"
 	replyEv   [600]string                // "reply code 550 (permanent)"
 	statusEv  map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
+
+	explicit map[*kb.Entry]bool // explicitClass, for the entries where it holds
 }
 
 type fragment struct {
@@ -53,13 +54,16 @@ func defaultClassifier() *Classifier {
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
 		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{},
-		statusEv: map[smtpcode.Status]string{}}
+		statusEv: map[smtpcode.Status]string{}, explicit: map[*kb.Entry]bool{}}
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
 	}
 	index := map[string]int{}
 	for _, e := range k.Entries() {
+		if explicitClass(e) {
+			c.explicit[e] = true
+		}
 		for _, m := range e.Match {
 			m = string(normalize(m))
 			if len(m) < 4 {
@@ -183,7 +187,9 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		}
 	}
 	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
-	ev := make([]string, 0, 6)
+	// Codes and evidence share one allocation; each keeps to its part.
+	strs := make([]string, 10)
+	ev := strs[4:4:10]
 	var buf [32]candidate
 	cands := buf[:0]
 	add := func(e *kb.Entry, score int, why, detail string) {
@@ -195,7 +201,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 
 	// Codes.
-	d.Codes = make([]string, 0, 4)
+	d.Codes = strs[0:0:4]
 	if in.reply != 0 {
 		r := c.replyText[in.reply]
 		d.Codes = append(d.Codes, r)
@@ -452,19 +458,46 @@ func (c *Classifier) consistent(e *kb.Entry, in *input) bool {
 // rank orders the candidates best first and keeps one per entry. Ties are
 // broken by source order and entry id, never by map order.
 func (c *Classifier) rank(cands []candidate) []candidate {
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if a.score != b.score {
-			return b.score - a.score
+	if len(cands) <= 1 {
+		return cands
+	}
+	// A stable insertion sort: the lists are short, and it moves fewer
+	// bytes than the generic sort.
+	for i := 1; i < len(cands); i++ {
+		j := i
+		for j > 0 && before(&cands[i], &cands[j-1]) {
+			j--
 		}
-		return strings.Compare(a.entry.ID, b.entry.ID)
-	})
-	out := cands[:0]
-	for _, cd := range cands {
-		if !slices.ContainsFunc(out, func(o candidate) bool { return o.entry == cd.entry }) {
-			out = append(out, cd)
+		if j < i {
+			cd := cands[i]
+			copy(cands[j+1:i+1], cands[j:i])
+			cands[j] = cd
+		}
+	}
+	out := cands[:1]
+	for i := 1; i < len(cands); i++ {
+		cd := &cands[i]
+		dup := false
+		for k := range out {
+			if out[k].entry == cd.entry {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, *cd)
 		}
 	}
 	return out
+}
+
+// before reports whether a ranks strictly before b: a higher score, or the
+// same score and a smaller entry id.
+func before(a, b *candidate) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.entry.ID < b.entry.ID
 }
 
 // decide fills the verdict fields from the winning entry and the codes.
@@ -495,7 +528,7 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 			*ev = append(*ev, "success class (2xx): the message was accepted")
 		}
 		d.Temporary = false
-	case explicitClass(e):
+	case c.explicit[e]:
 	case class == smtpcode.ClassTransient && !d.Temporary:
 		d.Temporary = true
 		*ev = append(*ev, "transient class (4xx): the failure may go away, so retry")

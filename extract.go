@@ -303,7 +303,8 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 		if end := at + len(tok); end+1 < len(s) && s[end] == '-' && isAlnumByte(s[end+1]) {
 			return // "2.0.0-beta"
 		}
-		if before := strings.ToLower(s[max(0, at-9):at]); strings.Contains(before, "version") || strings.Contains(before, "release") {
+		var lb [12]byte
+		if before := lowerWindow(&lb, s[max(0, at-9):at]); bytes.Contains(before, []byte("version")) || bytes.Contains(before, []byte("release")) {
 			return
 		}
 		if in.status == "" {
@@ -318,12 +319,13 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	if !ok {
 		return
 	}
-	if before := strings.ToLower(s[max(0, at-10):at]); strings.HasSuffix(before, "http ") || strings.Contains(before, "http/1") || strings.Contains(before, "http/2") {
+	var lb [12]byte
+	if before := lowerWindow(&lb, s[max(0, at-10):at]); bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before, []byte("http/1")) || bytes.Contains(before, []byte("http/2")) {
 		if in.httpStatus == 0 {
 			in.httpStatus = n
 		}
 		return
-	} else if strings.Contains(before, "errorcode") {
+	} else if bytes.Contains(before, []byte("errorcode")) {
 		return // Postmark's API error numbers are not SMTP replies
 	}
 	// A reply code either starts a line (possibly after "said:" and the
@@ -332,10 +334,10 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	after := s[at+3:]
 	strong := lineStart || strings.HasPrefix(after, "-") || followedByStatus(after) || strings.TrimSpace(s) == tok
 	if !strong {
-		before := strings.ToLower(s[max(0, at-12):at])
-		strong = strings.Contains(before, "said:") || strings.Contains(before, "reply:") || strings.Contains(before, "smtp;") ||
-			strings.Contains(before, "error:") || strings.Contains(before, "failed:") || strings.Contains(before, "response:") ||
-			strings.HasSuffix(strings.TrimSpace(before), ":")
+		before := lowerWindow(&lb, s[max(0, at-12):at])
+		strong = bytes.Contains(before, []byte("said:")) || bytes.Contains(before, []byte("reply:")) || bytes.Contains(before, []byte("smtp;")) ||
+			bytes.Contains(before, []byte("error:")) || bytes.Contains(before, []byte("failed:")) || bytes.Contains(before, []byte("response:")) ||
+			bytes.HasSuffix(bytes.TrimSpace(before), []byte(":"))
 	}
 	if !strong {
 		return
@@ -343,6 +345,25 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	if in.reply == 0 || (!in.replyLine && lineStart) {
 		in.reply, in.replyLine = n, lineStart
 	}
+}
+
+// lowerWindow is strings.ToLower of a short window of text, lower-cased
+// into buf when it is ASCII (the common case) so that it does not allocate.
+func lowerWindow(buf *[12]byte, w string) []byte {
+	if len(w) > len(buf) {
+		return []byte(strings.ToLower(w))
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 0x80 {
+			return []byte(strings.ToLower(w))
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)]
 }
 
 func trimDots(s string) string {
