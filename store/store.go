@@ -489,28 +489,36 @@ func (s *sqlStore) ListEvents(ctx context.Context, f Filter) ([]Event, string, e
 		}
 		w.add("(time_us, id) < (?, ?)", us, id)
 	}
-	q := s.q["select_events"] + w.String() + " ORDER BY time_us DESC, id DESC LIMIT " + strconv.Itoa(limit+1)
-	rows, err := s.r.QueryContext(ctx, q, w.args...)
+	q := s.q["select_events"] + w.String() + " ORDER BY time_us DESC, id DESC"
+	return queryPage(ctx, s, "list events", q, w.args, limit, scanEvent,
+		func(e Event) string { return encodeCursor(toUS(e.Time), e.ID) })
+}
+
+// queryPage runs one page of a keyset-paginated query (q ends with its
+// ORDER BY): it reads limit+1 rows, keeps limit, and makes the cursor of
+// the next page from the last row kept when there is more.
+func queryPage[T any](ctx context.Context, s *sqlStore, what, q string, args []any, limit int,
+	scan func(rowScanner) (T, error), cursor func(T) string) ([]T, string, error) {
+	rows, err := s.r.QueryContext(ctx, q+" LIMIT "+strconv.Itoa(limit+1), args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("store: list events: %w", err)
+		return nil, "", fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Event
+	var out []T
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		x, err := scan(rows)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: list events: %w", err)
+			return nil, "", fmt.Errorf("store: %s: %w", what, err)
 		}
-		out = append(out, e)
+		out = append(out, x)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: list events: %w", err)
+		return nil, "", fmt.Errorf("store: %s: %w", what, err)
 	}
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(toUS(last.Time), last.ID)
+		next = cursor(out[limit-1])
 	}
 	return out, next, nil
 }

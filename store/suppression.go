@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -218,30 +217,9 @@ func (s *sqlStore) ListSuppressions(ctx context.Context, q, reason, cursor strin
 		}
 		w.add("(created_us, address_norm) < (?, ?)", us, key)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q["select_suppressions"]+w.String()+
-		" ORDER BY created_us DESC, address_norm DESC LIMIT "+strconv.Itoa(limit+1), w.args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: list suppressions: %w", err)
-	}
-	defer rows.Close()
-	var out []Suppression
-	for rows.Next() {
-		x, err := scanSuppression(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: list suppressions: %w", err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: list suppressions: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(toUS(last.Created), last.Normalized)
-	}
-	return out, next, nil
+	query := s.q["select_suppressions"] + w.String() + " ORDER BY created_us DESC, address_norm DESC"
+	return queryPage(ctx, s, "list suppressions", query, w.args, limit, scanSuppression,
+		func(x Suppression) string { return encodeCursor(toUS(x.Created), x.Normalized) })
 }
 
 // ExportSuppressionsCSV writes the columns address, normalized, reason,
