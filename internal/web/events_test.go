@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -635,6 +636,125 @@ func TestEventPagesAuth(t *testing.T) {
 		t.Errorf("remove without session removed the entry")
 	}
 }
+
+// TestSuppressionAddForm: the suppression page's form adds an address by
+// hand (reason manual, with its note), like POST /api/v1/suppressions, under
+// the same session and cross-origin checks as the remove form.
+func TestSuppressionAddForm(t *testing.T) {
+	h, st := newEventServer(t)
+	ctx := context.Background()
+	form := func(v url.Values, hdr map[string]string) *httptest.ResponseRecorder {
+		t.Helper()
+		all := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		for k, x := range hdr {
+			all[k] = x
+		}
+		return do(t, h, "POST", "/suppressions/add", []byte(v.Encode()), all)
+	}
+	login := form(url.Values{}, nil) // no session: to the login form, nothing stored
+	if login.Code != 303 || !strings.HasPrefix(login.Header().Get("Location"), "/login") {
+		t.Errorf("add without session: %d %s", login.Code, login.Header().Get("Location"))
+	}
+	w := do(t, h, "POST", "/login", []byte(url.Values{"token": {testToken}}.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	c := w.Result().Cookies()
+	if len(c) != 1 {
+		t.Fatalf("login cookies: %+v", c)
+	}
+	session := map[string]string{"Cookie": c[0].Name + "=" + c[0].Value, "Sec-Fetch-Site": "same-origin"}
+
+	// The page offers the form, labelled, posting to /suppressions/add.
+	page := do(t, h, "GET", "/suppressions?lang=en", nil, session).Body.String()
+	for _, want := range []string{`<form method="post" action="/suppressions/add" id="add"`, `<legend>Add an address</legend>`,
+		`<label for="add-address">`, `id="add-address" name="address"`, `<label for="add-note">Note (optional)</label>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("suppressions page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, "style=") {
+		t.Errorf("suppressions page: inline script or style")
+	}
+	if de := do(t, h, "GET", "/suppressions?lang=de", nil, session).Body.String(); !strings.Contains(de, "Adresse eintragen") {
+		t.Errorf("German page lacks the form's legend")
+	}
+
+	// A cross-site post is refused and stores nothing.
+	cross := map[string]string{"Cookie": session["Cookie"], "Sec-Fetch-Site": "cross-site"}
+	if w := form(url.Values{"address": {"x@example.org"}}, cross); w.Code != 403 {
+		t.Errorf("cross-site add: %d, want 403", w.Code)
+	}
+	if _, err := st.GetSuppression(ctx, "x@example.org"); err == nil {
+		t.Errorf("cross-site add stored the address")
+	}
+
+	// Added: redirect to the list filtered to the address, with a notice.
+	w = form(url.Values{"address": {" Kunde@Example.ORG "}, "note": {"asked by phone"}}, session)
+	if w.Code != 303 || w.Header().Get("Location") != "/suppressions?added=1&q=Kunde%40Example.ORG" {
+		t.Fatalf("add: %d → %q", w.Code, w.Header().Get("Location"))
+	}
+	x, err := st.GetSuppression(ctx, "Kunde@example.org") // the domain is case-insensitive
+	if err != nil || x.Reason != store.SuppressManual || x.Note != "asked by phone" || x.Address != "Kunde@Example.ORG" {
+		t.Errorf("stored = %+v, %v", x, err)
+	}
+	page = do(t, h, "GET", w.Header().Get("Location")+"&lang=en", nil, session).Body.String()
+	if !strings.Contains(page, `id="added"`) || !strings.Contains(page, "asked by phone") {
+		t.Errorf("after add: no notice or row")
+	}
+	// Again: nothing changes, and the page says it was already there.
+	w = form(url.Values{"address": {"Kunde@example.org"}, "note": {"other"}}, session)
+	if w.Code != 303 || !strings.Contains(w.Header().Get("Location"), "exists=1") {
+		t.Errorf("add twice: %d → %q", w.Code, w.Header().Get("Location"))
+	}
+	if x, _ := st.GetSuppression(ctx, "Kunde@example.org"); x.Note != "asked by phone" {
+		t.Errorf("add twice changed the note to %q", x.Note)
+	}
+	if !strings.Contains(do(t, h, "GET", w.Header().Get("Location"), nil, session).Body.String(), `id="exists"`) {
+		t.Errorf("add twice: no notice")
+	}
+
+	// Refused: the page again (400), the message tied to the field, the input kept.
+	for _, tc := range []struct {
+		name   string
+		v      url.Values
+		field  string
+		msg    string
+		stored string
+	}{
+		{"no address", url.Values{"address": {""}}, "add-address", "Enter an email address", ""},
+		{"no at", url.Values{"address": {"nope"}, "note": {"kept"}}, "add-address", "Enter an email address", "nope"},
+		{"two addresses", url.Values{"address": {"a@b.example, c@d.example"}}, "add-address", "Enter an email address", "a@b.example"},
+		{"long note", url.Values{"address": {"n@example.org"}, "note": {strings.Repeat("é", maxNoteRunes+1)}}, "add-note", "at most 500 characters", "n@example.org"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := form(tc.v, map[string]string{"Cookie": session["Cookie"], "Sec-Fetch-Site": "same-origin", "Accept-Language": "en"})
+			body := w.Body.String()
+			if w.Code != 400 {
+				t.Fatalf("status %d, want 400", w.Code)
+			}
+			if !strings.Contains(body, `role="alert" id="add-error"`) || !strings.Contains(body, tc.msg) {
+				t.Errorf("no error message %q", tc.msg)
+			}
+			if !strings.Contains(body, `id="`+tc.field+`"`) || !regexpMatch(body, `id="`+tc.field+`"[^>]*aria-invalid="true"`) ||
+				!regexpMatch(body, `id="`+tc.field+`"[^>]*aria-describedby="[^"]*add-error`) {
+				t.Errorf("%s not marked invalid and described by the error", tc.field)
+			}
+			if n := tc.v.Get("note"); n != "" && !strings.Contains(body, `value="`+n+`"`) {
+				t.Errorf("note not kept")
+			}
+			if tc.stored != "" {
+				if _, err := st.GetSuppression(ctx, tc.stored); err == nil {
+					t.Errorf("refused add stored %q", tc.stored)
+				}
+			}
+		})
+	}
+	// German message.
+	w = form(url.Values{"address": {"nope"}}, map[string]string{"Cookie": session["Cookie"] + "; lang=de", "Sec-Fetch-Site": "same-origin"})
+	if !strings.Contains(w.Body.String(), "Geben Sie eine E-Mail-Adresse") {
+		t.Errorf("German error message missing")
+	}
+}
+
+func regexpMatch(s, re string) bool { return regexp.MustCompile(re).MatchString(s) }
 
 func TestSendsPage(t *testing.T) {
 	h, _ := newEventServer(t)

@@ -58,6 +58,7 @@ func (s *server) routes() {
 	add(false, "GET /check/address", s.checkAddressPage)
 	add(false, "GET /sends", s.sendsPage)
 	add(false, "GET /suppressions", s.suppressionsPage)
+	add(false, "POST /suppressions/add", s.csrfCheck(s.uiAddSuppression))
 	add(false, "POST /suppressions/remove", s.csrfCheck(s.uiRemoveSuppression))
 	add(false, "GET /stats", s.statsPage)
 	add(false, "GET /login", s.loginPage)

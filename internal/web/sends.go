@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/maildx/maildx"
 	"github.com/maildx/maildx/event"
@@ -38,6 +39,13 @@ type suppsView struct {
 	NextURL       string
 	Removed       bool
 	Reasons       []string
+
+	// The form that adds an address by hand (uiAddSuppression): what was
+	// typed, why it was refused, and the outcome after the redirect.
+	AddAddress, AddNote string
+	AddError            string // the address or note was refused: the message beside the field
+	AddErrorField       string // "address" or "note"
+	Added, Exists       bool
 }
 
 type statsView struct {
@@ -216,13 +224,20 @@ func (s *server) suppressionsPage(w http.ResponseWriter, r *http.Request) {
 	if !s.pageAuth(w, r, lang) {
 		return
 	}
-	p := s.newPage(lang, s.tr(lang, "supp.title"), nil, r)
-	p.Nav = "suppressions"
 	q := r.URL.Query()
 	v := &suppsView{Query: strings.TrimSpace(q.Get("q")), Reason: q.Get("reason"), Removed: q.Get("removed") != "",
-		Reasons: []string{store.SuppressBounce, store.SuppressComplaint, store.SuppressUnsubscribe, store.SuppressSoftBounce, store.SuppressManual}}
+		Added: q.Get("added") != "", Exists: q.Get("exists") != ""}
+	s.showSuppressions(w, r, lang, v, q.Get("cursor"), http.StatusOK)
+}
+
+// showSuppressions renders the suppression list page for v's filter,
+// starting at cursor.
+func (s *server) showSuppressions(w http.ResponseWriter, r *http.Request, lang string, v *suppsView, cursor string, status int) {
+	p := s.newPage(lang, s.tr(lang, "supp.title"), &url.URL{Path: "/suppressions", RawQuery: r.URL.RawQuery}, r)
+	p.Nav = "suppressions"
+	v.Reasons = []string{store.SuppressBounce, store.SuppressComplaint, store.SuppressUnsubscribe, store.SuppressSoftBounce, store.SuppressManual}
 	p.Supps = v
-	list, next, err := s.opts.Store.ListSuppressions(r.Context(), v.Query, v.Reason, q.Get("cursor"), 100)
+	list, next, err := s.opts.Store.ListSuppressions(r.Context(), v.Query, v.Reason, cursor, 100)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return
@@ -237,7 +252,51 @@ func (s *server) suppressionsPage(w http.ResponseWriter, r *http.Request) {
 	if next != "" {
 		v.NextURL = "/suppressions?" + url.Values{"q": {v.Query}, "reason": {v.Reason}, "cursor": {next}}.Encode()
 	}
-	s.render(w, http.StatusOK, "suppressions", p)
+	s.render(w, status, "suppressions", p)
+}
+
+// maxNoteRunes bounds the note of an address added in the form.
+const maxNoteRunes = 500
+
+// uiAddSuppression is the form that adds an address by hand: the same
+// checks and store call as POST /api/v1/suppressions, then a redirect to
+// the list filtered to the address. A refused address re-renders the page
+// with the message beside the field and what was typed kept.
+func (s *server) uiAddSuppression(w http.ResponseWriter, r *http.Request) {
+	lang := pageLang(w, r)
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest)
+		return
+	}
+	if !s.pageAuth(w, r, lang) {
+		return
+	}
+	addr := strings.TrimSpace(r.PostForm.Get("address"))
+	note := strings.TrimSpace(r.PostForm.Get("note"))
+	v := &suppsView{AddAddress: addr, AddNote: note}
+	switch {
+	case !validAddress(addr):
+		v.AddError, v.AddErrorField = s.tr(lang, "supp.add.invalid"), "address"
+	case utf8.RuneCountInString(note) > maxNoteRunes:
+		v.AddError, v.AddErrorField = fmt.Sprintf(s.tr(lang, "supp.add.toolong"), maxNoteRunes), "note"
+	}
+	if v.AddError != "" {
+		s.showSuppressions(w, r, lang, v, "", http.StatusBadRequest)
+		return
+	}
+	done := url.Values{"q": {addr}, "added": {"1"}}
+	if _, err := s.opts.Store.GetSuppression(r.Context(), addr); err == nil {
+		done = url.Values{"q": {addr}, "exists": {"1"}}
+	} else if _, err := s.opts.Store.AddSuppression(r.Context(), addr, note); err != nil {
+		if r.Context().Err() != nil {
+			return
+		}
+		s.log.Error("adding suppression", "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable)
+		return
+	}
+	http.Redirect(w, r, "/suppressions?"+done.Encode(), http.StatusSeeOther)
 }
 
 func (s *server) uiRemoveSuppression(w http.ResponseWriter, r *http.Request) {
