@@ -110,13 +110,20 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 
 	type group func() []Finding
 	var mxHosts []string
-	var mxMu sync.Mutex
+	mxReady := make(chan struct{})
+	// hosts waits for the MX check: MTA-STS compares its policy with the
+	// MX hosts and DANE asks for their TLSA records, while their own
+	// lookups run alongside the rest.
+	hosts := func() []string {
+		<-mxReady
+		return mxHosts
+	}
+	// The groups in the order of the report.
 	groups := []group{
 		func() []Finding {
-			fs, hosts := c.checkMX(ctx, d)
-			mxMu.Lock()
-			mxHosts = hosts
-			mxMu.Unlock()
+			fs, hs := c.checkMX(ctx, d)
+			mxHosts = hs
+			close(mxReady)
 			return fs
 		},
 		func() []Finding { return c.checkSPF(ctx, d, opt.IP) },
@@ -124,31 +131,20 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 		func() []Finding { return c.checkDMARC(ctx, d) },
 		func() []Finding { return c.checkPTR(ctx, opt.IP) },
 		func() []Finding { return c.checkDNSBL(ctx, opt.IP) },
+		func() []Finding { return c.checkMTASTS(ctx, d, hosts) },
 		func() []Finding { return c.checkTLSRPT(ctx, d) },
+		func() []Finding { return c.checkBIMI(ctx, d) },
 		func() []Finding { return c.checkESP(ctx, d, opt) },
 	}
-	results := make([][]Finding, len(groups)+1)
+	results := make([][]Finding, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		wg.Go(func() { results[i] = g() })
 	}
-	// MTA-STS compares the policy with the MX hosts, so it waits for them
-	// while its TXT lookup and fetch run alongside the rest.
-	var mtaDone sync.WaitGroup
-	mtaDone.Go(func() {
-		results[len(groups)] = c.checkMTASTS(ctx, d, func() []string {
-			wg.Wait()
-			mxMu.Lock()
-			defer mxMu.Unlock()
-			return mxHosts
-		})
-	})
 	wg.Wait()
-	mtaDone.Wait()
 	var all []Finding
-	// Order: MX, SPF, DKIM, DMARC, PTR, DNSBL, MTA-STS, TLS-RPT, ESP.
-	for _, i := range []int{0, 1, 2, 3, 4, 5, len(groups), 6, 7} {
-		all = append(all, results[i]...)
+	for _, r := range results {
+		all = append(all, r...)
 	}
 	all = append(all, readiness(all, opt.IP.IsValid())...)
 	return &DomainReport{Domain: d, Findings: all}, nil

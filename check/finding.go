@@ -1,6 +1,6 @@
 // Package check runs sending-domain health checks (MX, SPF, DKIM, DMARC,
-// PTR/FCrDNS, DNS blocklists, MTA-STS, TLS-RPT, ESP records, bulk-sender
-// readiness) and recipient address checks (syntax, typo suggestion,
+// PTR/FCrDNS, DNS blocklists, MTA-STS, TLS-RPT, BIMI, ESP records,
+// bulk-sender readiness) and recipient address checks (syntax, typo suggestion,
 // disposable/free/role flags, domain and MX), each finding linked to the
 // knowledge-base entries of the delivery errors it prevents.
 //
@@ -10,7 +10,7 @@
 // §5.1 implicit MX), RFC 5322 §3.4.1, RFC 6531 (SMTPUTF8), RFC 7505 (null
 // MX), RFC 7208 (SPF), RFC 6376/8301/8463 (DKIM), RFC 7489 and RFC 9989
 // (DMARC, DMARCbis), RFC 5782 (DNSBL), RFC 8461 (MTA-STS), RFC 8460
-// (TLS-RPT).
+// (TLS-RPT), draft-brand-indicators-for-message-identification (BIMI).
 package check
 
 // Status is the outcome of one check.
