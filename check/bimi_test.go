@@ -77,16 +77,16 @@ func TestParseBIMI(t *testing.T) {
 	for in, want := range map[string]string{
 		"v=BIMI1; l=https://a.test/l.svg; a=https://a.test/c.pem": "l=https://a.test/l.svg a=https://a.test/c.pem",
 		"v=BIMI1;l=https://a.test/l.svg":                          "l=https://a.test/l.svg a=",
-		"v=BIMI1; l=; a=;":                                         "declined",
-		"v=BIMI1;":                                                 "declined",
-		"v=BIMI1; l=https://a.test/l.svg; x=unknown":               "l=https://a.test/l.svg a=",
-		"l=https://a.test/l.svg; v=BIMI1":                          "error",
-		"v=BIMI2; l=https://a.test/l.svg":                          "error",
-		"v=BIMI1; l=http://a.test/l.svg":                           "error",
-		"v=BIMI1; a=ftp://a.test/c.pem":                            "error",
-		"v=BIMI1; l=https://a.test/1.svg,https://a.test/2.svg":     "error",
-		"v=BIMI1; l=https:///nohost.svg":                           "error",
-		"":                                                         "error",
+		"v=BIMI1; l=; a=;":                                        "declined",
+		"v=BIMI1;":                                                "declined",
+		"v=BIMI1; l=https://a.test/l.svg; x=unknown":              "l=https://a.test/l.svg a=",
+		"l=https://a.test/l.svg; v=BIMI1":                         "error",
+		"v=BIMI2; l=https://a.test/l.svg":                         "error",
+		"v=BIMI1; l=http://a.test/l.svg":                          "error",
+		"v=BIMI1; a=ftp://a.test/c.pem":                           "error",
+		"v=BIMI1; l=https://a.test/1.svg,https://a.test/2.svg":    "error",
+		"v=BIMI1; l=https:///nohost.svg":                          "error",
+		"":                                                        "error",
 	} {
 		r, err := ParseBIMI(in)
 		var got string
