@@ -3,11 +3,9 @@ package web
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -32,7 +30,7 @@ func BenchmarkEventsAPIPage(b *testing.B) {
 		open func(b *testing.B) store.Store
 	}{
 		{"sqlite", func(b *testing.B) store.Store { return storetest.OpenSQLite(b, rows) }},
-		{"postgres", func(b *testing.B) store.Store { return storetest.OpenPostgres(b, benchPostgres(b), rows) }},
+		{"postgres", func(b *testing.B) store.Store { return storetest.OpenPostgres(b, storetest.PostgresDSN(b), rows) }},
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
@@ -90,19 +88,4 @@ func BenchmarkEventsAPIPage(b *testing.B) {
 			b.ReportMetric(float64(rows), "events")
 		})
 	}
-}
-
-// benchPostgres returns the admin DSN of the PostgreSQL server for the
-// benchmark: MAILDX_TEST_POSTGRES, else the default one on 127.0.0.1:5432 when
-// it answers; it skips b when there is none.
-func benchPostgres(b *testing.B) string {
-	if dsn := os.Getenv("MAILDX_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", 500*time.Millisecond)
-	if err != nil {
-		b.Skip("no PostgreSQL server on 127.0.0.1:5432; set MAILDX_TEST_POSTGRES (see docs/store.md)")
-	}
-	c.Close()
-	return "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }

@@ -1,10 +1,7 @@
-// Package storetest builds large synthetic event stores for benchmarks
-// outside package store (internal/web's API benchmarks).
-//
-// Event and the fill order repeat store's benchEvent and fill
-// (store/bench_test.go; package store's own tests cannot import this package),
-// so both produce the same SQLite file, $TMPDIR/maildx-bench-ROWS.db, and
-// reuse it. Keep the two in step.
+// Package storetest builds large synthetic event stores for the benchmarks
+// of package store (store_test) and internal/web's API benchmarks, so that
+// both read the same events: the SQLite file $TMPDIR/maildx-bench-ROWS.db is
+// generated once and reused.
 package storetest
 
 import (
@@ -14,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -107,10 +105,26 @@ func OpenSQLite(tb testing.TB, rows int) store.Store {
 	return open(tb, "sqlite", path, rows)
 }
 
-// OpenPostgres creates a database on the PostgreSQL server of admin (a DSN
-// of a user allowed to create databases), fills it with rows events and
-// drops it at the end of tb.
-func OpenPostgres(tb testing.TB, admin string, rows int) store.Store {
+// PostgresDSN returns the DSN of a PostgreSQL user allowed to create
+// databases: MAILDX_TEST_POSTGRES, else the default server on
+// 127.0.0.1:5432 when it answers. Without one it skips tb.
+func PostgresDSN(tb testing.TB) string {
+	tb.Helper()
+	if dsn := os.Getenv("MAILDX_TEST_POSTGRES"); dsn != "" {
+		return dsn
+	}
+	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", 500*time.Millisecond)
+	if err != nil {
+		tb.Skip("no PostgreSQL server on 127.0.0.1:5432; set MAILDX_TEST_POSTGRES (see docs/store.md)")
+	}
+	c.Close()
+	return "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// NewPostgresDB creates an empty database on the server of admin (a DSN of
+// a user allowed to create databases), drops it at the end of tb and
+// returns its DSN.
+func NewPostgresDB(tb testing.TB, admin string) string {
 	tb.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -134,7 +148,14 @@ func OpenPostgres(tb testing.TB, admin string, rows int) store.Store {
 		tb.Fatal(err)
 	}
 	u.Path = "/" + name
-	return open(tb, "pgx", u.String(), rows)
+	return u.String()
+}
+
+// OpenPostgres creates a database on the PostgreSQL server of admin (see
+// NewPostgresDB), fills it with rows events and drops it at the end of tb.
+func OpenPostgres(tb testing.TB, admin string, rows int) store.Store {
+	tb.Helper()
+	return open(tb, "pgx", NewPostgresDB(tb, admin), rows)
 }
 
 func open(tb testing.TB, driver, dsn string, rows int) store.Store {
