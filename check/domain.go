@@ -132,6 +132,7 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 		func() []Finding { return c.checkPTR(ctx, opt.IP) },
 		func() []Finding { return c.checkDNSBL(ctx, opt.IP) },
 		func() []Finding { return c.checkMTASTS(ctx, d, hosts) },
+		func() []Finding { return c.checkDANE(ctx, hosts) },
 		func() []Finding { return c.checkTLSRPT(ctx, d) },
 		func() []Finding { return c.checkBIMI(ctx, d) },
 		func() []Finding { return c.checkESP(ctx, d, opt) },

@@ -1,5 +1,5 @@
 // Package check runs sending-domain health checks (MX, SPF, DKIM, DMARC,
-// PTR/FCrDNS, DNS blocklists, MTA-STS, TLS-RPT, BIMI, ESP records,
+// PTR/FCrDNS, DNS blocklists, MTA-STS, DANE, TLS-RPT, BIMI, ESP records,
 // bulk-sender readiness) and recipient address checks (syntax, typo suggestion,
 // disposable/free/role flags, domain and MX), each finding linked to the
 // knowledge-base entries of the delivery errors it prevents.
@@ -10,7 +10,8 @@
 // §5.1 implicit MX), RFC 5322 §3.4.1, RFC 6531 (SMTPUTF8), RFC 7505 (null
 // MX), RFC 7208 (SPF), RFC 6376/8301/8463 (DKIM), RFC 7489 and RFC 9989
 // (DMARC, DMARCbis), RFC 5782 (DNSBL), RFC 8461 (MTA-STS), RFC 8460
-// (TLS-RPT), draft-brand-indicators-for-message-identification (BIMI).
+// (TLS-RPT), RFC 6698/7672 (DANE TLSA),
+// draft-brand-indicators-for-message-identification (BIMI).
 package check
 
 // Status is the outcome of one check.
@@ -101,13 +102,14 @@ var (
 	preventsSyntax = []string{"mta-recipient-address-syntax", "mailgun-400-to-invalid-address",
 		"ses-invalid-address-missing-domain"}
 	preventsUnknownUser = []string{"mta-user-unknown", "enhanced-x.1.1"}
+	preventsDANE        = []string{"microsoft-5.7.323-dane-tlsa-invalid", "microsoft-5.7.324-dnssec-invalid"}
 )
 
 // AllPrevented returns every knowledge-base id that some finding may name.
 func AllPrevented() []string {
 	var out []string
 	for _, l := range [][]string{preventsSPF, preventsDKIM, preventsDMARC, preventsPTR, preventsDNSBL,
-		preventsNoDomain, preventsSenderDomain, preventsNullMX, preventsTLS, preventsSyntax, preventsUnknownUser} {
+		preventsNoDomain, preventsSenderDomain, preventsNullMX, preventsTLS, preventsSyntax, preventsUnknownUser, preventsDANE} {
 		out = append(out, l...)
 	}
 	return out
@@ -144,7 +146,7 @@ func Hint(entryID string) (command string, needsIP bool) {
 	switch {
 	case in(preventsPTR), in(preventsDNSBL):
 		return "domain", true
-	case in(preventsSPF), in(preventsDKIM), in(preventsDMARC), in(preventsSenderDomain), in(preventsNullMX), in(preventsTLS):
+	case in(preventsSPF), in(preventsDKIM), in(preventsDMARC), in(preventsSenderDomain), in(preventsNullMX), in(preventsTLS), in(preventsDANE):
 		return "domain", false
 	case in(preventsSyntax), in(preventsUnknownUser), in(preventsNoDomain):
 		return "address", false

@@ -22,6 +22,9 @@ var (
 	ErrServFail = errors.New("check: server failure (SERVFAIL)")
 	ErrTimeout  = errors.New("check: DNS timeout")
 	ErrRefused  = errors.New("check: query refused")
+	// ErrNoTLSA is returned when the resolver cannot look up TLSA records
+	// (it does not implement TLSAResolver).
+	ErrNoTLSA = errors.New("check: resolver cannot look up TLSA records")
 )
 
 // DNSError is the error of one failed lookup. errors.Is(err, ErrNXDOMAIN)
@@ -58,6 +61,17 @@ type Resolver interface {
 	LookupCNAME(ctx context.Context, name string) (string, error)
 }
 
+// TLSAResolver is implemented by resolvers that can look up TLSA records
+// (RFC 6698) for the DANE check. It is separate from Resolver so that
+// resolvers written for the other checks keep working; without it the
+// DANE check reports unknown.
+type TLSAResolver interface {
+	// LookupTLSA returns the TLSA records at name and whether the
+	// resolver marked the answer as DNSSEC-validated (the AD bit). A
+	// resolver that cannot tell returns false.
+	LookupTLSA(ctx context.Context, name string) (recs []TLSA, authenticated bool, err error)
+}
+
 // DNSResolver is a stub resolver that asks recursive servers with
 // github.com/miekg/dns. The zero value reads /etc/resolv.conf.
 type DNSResolver struct {
@@ -73,7 +87,10 @@ type DNSResolver struct {
 	servers []string
 }
 
-var _ Resolver = (*DNSResolver)(nil)
+var (
+	_ Resolver     = (*DNSResolver)(nil)
+	_ TLSAResolver = (*DNSResolver)(nil)
+)
 
 func (r *DNSResolver) serverList() []string {
 	r.once.Do(func() {
@@ -108,6 +125,15 @@ func systemServers(path string) []string {
 // exchange sends one query and returns the answer records of type qtype
 // (following CNAMEs inside the answer is left to the recursive server).
 func (r *DNSResolver) exchange(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	rrs, _, err := r.exchangeAD(ctx, name, qtype, false)
+	return rrs, err
+}
+
+// exchangeAD is exchange that also reports the AD (authenticated data)
+// bit of the answer. With askAD the query sets AD itself, which asks a
+// validating resolver to report whether it validated the answer with
+// DNSSEC (RFC 6840 §5.7).
+func (r *DNSResolver) exchangeAD(ctx context.Context, name string, qtype uint16, askAD bool) ([]dns.RR, bool, error) {
 	fqdn := dns.Fqdn(name)
 	tname := dns.TypeToString[qtype]
 	timeout := r.Timeout
@@ -122,11 +148,12 @@ func (r *DNSResolver) exchange(ctx context.Context, name string, qtype uint16) (
 	m.SetQuestion(fqdn, qtype)
 	m.RecursionDesired = true
 	m.SetEdns0(1232, false)
+	m.AuthenticatedData = askAD
 	lastErr := ErrTimeout
 	for range attempts {
 		for _, srv := range r.serverList() {
 			if err := ctx.Err(); err != nil {
-				return nil, &DNSError{name, tname, ErrTimeout}
+				return nil, false, &DNSError{name, tname, ErrTimeout}
 			}
 			c := &dns.Client{Net: "udp", Timeout: timeout}
 			resp, _, err := c.ExchangeContext(ctx, m, srv)
@@ -151,9 +178,9 @@ func (r *DNSResolver) exchange(ctx context.Context, name string, qtype uint16) (
 						out = append(out, rr)
 					}
 				}
-				return out, nil
+				return out, resp.AuthenticatedData, nil
 			case dns.RcodeNameError:
-				return nil, &DNSError{name, tname, ErrNXDOMAIN}
+				return nil, resp.AuthenticatedData, &DNSError{name, tname, ErrNXDOMAIN}
 			case dns.RcodeRefused:
 				lastErr = ErrRefused
 			default:
@@ -161,7 +188,7 @@ func (r *DNSResolver) exchange(ctx context.Context, name string, qtype uint16) (
 			}
 		}
 	}
-	return nil, &DNSError{name, tname, lastErr}
+	return nil, false, &DNSError{name, tname, lastErr}
 }
 
 // LookupTXT returns the TXT strings at name, each record's
@@ -233,6 +260,18 @@ func (r *DNSResolver) LookupCNAME(ctx context.Context, name string) (string, err
 	return trimDot(rrs[0].(*dns.CNAME).Target), nil
 }
 
+// LookupTLSA implements TLSAResolver: it asks for the TLSA records at
+// name with the AD bit set and reports the answer's AD bit.
+func (r *DNSResolver) LookupTLSA(ctx context.Context, name string) ([]TLSA, bool, error) {
+	rrs, ad, err := r.exchangeAD(ctx, name, dns.TypeTLSA, true)
+	out := make([]TLSA, 0, len(rrs))
+	for _, rr := range rrs {
+		t := rr.(*dns.TLSA)
+		out = append(out, TLSA{Usage: t.Usage, Selector: t.Selector, MatchingType: t.MatchingType, Data: strings.ToLower(t.Certificate)})
+	}
+	return out, ad, err
+}
+
 func trimDot(s string) string {
 	if s == "." {
 		return ""
@@ -280,7 +319,10 @@ func clock(now func() time.Time) time.Time {
 	return now()
 }
 
-var _ Resolver = (*CachingResolver)(nil)
+var (
+	_ Resolver     = (*CachingResolver)(nil)
+	_ TLSAResolver = (*CachingResolver)(nil)
+)
 
 // NewCachingResolver wraps r in a cache.
 func NewCachingResolver(r Resolver) *CachingResolver { return &CachingResolver{Resolver: r} }
@@ -338,4 +380,24 @@ func (c *CachingResolver) LookupPTR(ctx context.Context, ip netip.Addr) ([]strin
 // LookupCNAME implements Resolver.
 func (c *CachingResolver) LookupCNAME(ctx context.Context, name string) (string, error) {
 	return cachedLookup(c, "CNAME "+strings.ToLower(name), func() (string, error) { return c.Resolver.LookupCNAME(ctx, name) })
+}
+
+// tlsaAnswer is a cached TLSA answer.
+type tlsaAnswer struct {
+	recs []TLSA
+	ad   bool
+}
+
+// LookupTLSA implements TLSAResolver when the wrapped Resolver does;
+// otherwise it returns ErrNoTLSA.
+func (c *CachingResolver) LookupTLSA(ctx context.Context, name string) ([]TLSA, bool, error) {
+	tr, ok := c.Resolver.(TLSAResolver)
+	if !ok {
+		return nil, false, ErrNoTLSA
+	}
+	a, err := cachedLookup(c, "TLSA "+strings.ToLower(name), func() (tlsaAnswer, error) {
+		recs, ad, err := tr.LookupTLSA(ctx, name)
+		return tlsaAnswer{recs, ad}, err
+	})
+	return a.recs, a.ad, err
 }

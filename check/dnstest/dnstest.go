@@ -1,7 +1,9 @@
 // Package dnstest runs an authoritative DNS server on 127.0.0.1 for tests,
-// serving zones written in the test as zone-file lines. Names listed in
-// ServFail are answered with SERVFAIL, names in Drop are never answered
-// (the client times out).
+// serving zones written in the test as zone-file lines (any record type
+// miekg/dns parses, TLSA included). Names listed in ServFail are answered
+// with SERVFAIL, names in Drop are never answered (the client times out),
+// and answers for names in Secure carry the AD bit, as a validating
+// resolver sets it for DNSSEC-signed data.
 package dnstest
 
 import (
@@ -22,6 +24,7 @@ type Server struct {
 	names    map[string]bool     // every owner name and its parents below the root
 	servFail map[string]bool
 	drop     map[string]bool
+	secure   map[string]bool
 	queries  int
 }
 
@@ -29,10 +32,11 @@ type Server struct {
 // needed) until the test ends. Lines may be empty or start with ';'.
 //
 // Special lines: "SERVFAIL name" answers every query for name with
-// SERVFAIL, "DROP name" never answers queries for name.
+// SERVFAIL, "DROP name" never answers queries for name, "SECURE name"
+// sets the AD (authenticated data) bit in answers for name.
 func Start(t testing.TB, zone string) *Server {
 	t.Helper()
-	s := &Server{rrs: map[string][]dns.RR{}, names: map[string]bool{}, servFail: map[string]bool{}, drop: map[string]bool{}}
+	s := &Server{rrs: map[string][]dns.RR{}, names: map[string]bool{}, servFail: map[string]bool{}, drop: map[string]bool{}, secure: map[string]bool{}}
 	s.Add(t, zone)
 	// UDP and TCP must share one port number; the UDP port the kernel
 	// picks may be taken for TCP by another test, so try a few.
@@ -75,12 +79,15 @@ func (s *Server) Add(t testing.TB, zone string) {
 		if line == "" || strings.HasPrefix(line, ";") {
 			continue
 		}
-		if f := strings.Fields(line); len(f) == 2 && (f[0] == "SERVFAIL" || f[0] == "DROP") {
+		if f := strings.Fields(line); len(f) == 2 && (f[0] == "SERVFAIL" || f[0] == "DROP" || f[0] == "SECURE") {
 			name := strings.ToLower(dns.Fqdn(f[1]))
-			if f[0] == "SERVFAIL" {
+			switch f[0] {
+			case "SERVFAIL":
 				s.servFail[name] = true
-			} else {
+			case "DROP":
 				s.drop[name] = true
+			default:
+				s.secure[name] = true
 			}
 			continue
 		}
@@ -135,6 +142,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		w.WriteMsg(m)
 		return
 	}
+	m.AuthenticatedData = s.secure[name]
 	// Follow CNAMEs inside the zone like a recursive server would.
 	for range 8 {
 		if q.Qtype != dns.TypeCNAME {

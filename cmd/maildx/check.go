@@ -99,14 +99,16 @@ func (a *app) checkDomainCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "domain [--json] [--ip IP] [--dkim-selector S]... [--esp NAME] DOMAIN",
-		Short: "Check MX, SPF, DKIM, DMARC, PTR, blocklists, MTA-STS, TLS-RPT and BIMI of a domain",
+		Short: "Check MX, SPF, DKIM, DMARC, PTR, blocklists, MTA-STS, DANE, TLS-RPT and BIMI of a domain",
 		Long: `Check the DNS records that decide whether mail from (and to) DOMAIN is
 accepted: MX (null MX, implicit MX, MX pointing at a CNAME or an IP), SPF
 (syntax, one record, the 10-lookup and 2-void-lookup limits counted through
 nested includes, +all/?all, ptr), DKIM keys (given selectors or common ones:
 presence, parse, key size), DMARC (RFC 7489 with the DMARCbis changes as
 warnings, organizational-domain fallback via the public suffix list, rua
-authorization), MTA-STS (TXT and the HTTPS policy), TLS-RPT, BIMI (the
+authorization), MTA-STS (TXT and the HTTPS policy), DANE (TLSA records at
+_25._tcp of each MX host: syntax, and whether the resolver marked the
+answer DNSSEC-validated), TLS-RPT, BIMI (the
 default._bimi record and its DMARC-at-enforcement prerequisite; the logo is
 not fetched), and a Gmail/Yahoo/Microsoft bulk-sender readiness summary.
 
