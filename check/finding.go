@@ -103,13 +103,17 @@ var (
 		"ses-invalid-address-missing-domain"}
 	preventsUnknownUser = []string{"mta-user-unknown", "enhanced-x.1.1"}
 	preventsDANE        = []string{"microsoft-5.7.323-dane-tlsa-invalid", "microsoft-5.7.324-dnssec-invalid"}
+	// preventsSTARTTLS are the errors of senders that need TLS to the
+	// recipient's MX (found by the probe).
+	preventsSTARTTLS = []string{"microsoft-5.7.321-dane-starttls-not-supported", "microsoft-5.7.325-certificate-host-mismatch",
+		"smtp-454-tls", "mta-tls-temporarily-unavailable", "mta-tls-required"}
 )
 
 // AllPrevented returns every knowledge-base id that some finding may name.
 func AllPrevented() []string {
 	var out []string
 	for _, l := range [][]string{preventsSPF, preventsDKIM, preventsDMARC, preventsPTR, preventsDNSBL,
-		preventsNoDomain, preventsSenderDomain, preventsNullMX, preventsTLS, preventsSyntax, preventsUnknownUser, preventsDANE} {
+		preventsNoDomain, preventsSenderDomain, preventsNullMX, preventsTLS, preventsSyntax, preventsUnknownUser, preventsDANE, preventsSTARTTLS} {
 		out = append(out, l...)
 	}
 	return out
@@ -148,7 +152,7 @@ func Hint(entryID string) (command string, needsIP bool) {
 		return "domain", true
 	case in(preventsSPF), in(preventsDKIM), in(preventsDMARC), in(preventsSenderDomain), in(preventsNullMX), in(preventsTLS), in(preventsDANE):
 		return "domain", false
-	case in(preventsSyntax), in(preventsUnknownUser), in(preventsNoDomain):
+	case in(preventsSyntax), in(preventsUnknownUser), in(preventsNoDomain), in(preventsSTARTTLS):
 		return "address", false
 	}
 	return "", false

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +56,9 @@ type ProbeOptions struct {
 	// MaxMX is how many MX hosts (lowest preference first) are tried when
 	// a connection fails (default 2).
 	MaxMX int
+	// RootCAs verify the MX certificate after STARTTLS; nil means the
+	// system's roots. Tests inject a pool with their own certificate.
+	RootCAs *x509.CertPool
 	// Dial opens the TCP connection to IP:25. Nil uses net.Dialer. Tests
 	// use it to map port 25 onto a local listener; the address passed is
 	// always an IP address and port 25.
@@ -97,8 +102,29 @@ type ProbeResult struct {
 	// Greylisted is true when the first RCPT got a 4xx answer and the probe
 	// retried.
 	Greylisted bool `json:"greylisted,omitempty"`
-	// Transcript is the SMTP conversation, "C: " and "S: " lines.
+	// TLS is what the MX showed of STARTTLS; nil when the conversation
+	// did not get past EHLO.
+	TLS *TLSResult `json:"starttls,omitempty"`
+	// Transcript is the SMTP conversation, "C: " and "S: " lines, and
+	// "! " notes (connection and TLS events).
 	Transcript []string `json:"transcript,omitempty"`
+}
+
+// TLSResult is the STARTTLS part of a probe (RFC 3207).
+type TLSResult struct {
+	// Offered is true when the EHLO reply listed STARTTLS.
+	Offered bool `json:"offered"`
+	// Version is the negotiated TLS version ("TLS 1.3"), empty when no
+	// TLS session was established.
+	Version string `json:"version,omitempty"`
+	// Verified is true when the certificate chains to a trusted root and
+	// names Host.
+	Verified bool `json:"verified"`
+	// Host is the MX host name the certificate was checked against.
+	Host string `json:"host"`
+	// Error says why STARTTLS was refused, the handshake failed or the
+	// certificate did not verify.
+	Error string `json:"error,omitempty"`
 }
 
 // Providers whose MX accept every RCPT or block probes: the probe is not
@@ -246,7 +272,13 @@ func (c *Checker) probeIP(ctx context.Context, ip netip.Addr, rcpt, random strin
 			case <-t.C:
 			}
 		}
-		switch c.converse(ctx, ip, rcpt, random, opt, res) {
+		st := c.converse(ctx, ip, rcpt, random, opt, res, true)
+		if st == convTLSFailed {
+			// Like an opportunistic sender, try again without TLS; the
+			// failure stays in res.TLS.
+			st = c.converse(ctx, ip, rcpt, random, opt, res, false)
+		}
+		switch st {
 		case convConnect:
 			return false
 		case convRcpt4xx:
@@ -265,14 +297,16 @@ func (c *Checker) probeIP(ctx context.Context, ip netip.Addr, rcpt, random strin
 type convState int
 
 const (
-	convConnect convState = iota // no server conversation (connect failed, 421 greeting): try the next host
-	convRefused                  // the server refused the probe before RCPT, or the conversation broke
-	convRcpt4xx                  // RCPT answered 4xx
-	convDone                     // a final verdict is in res
+	convConnect   convState = iota // no server conversation (connect failed, 421 greeting): try the next host
+	convRefused                    // the server refused the probe before RCPT, or the conversation broke
+	convRcpt4xx                    // RCPT answered 4xx
+	convDone                       // a final verdict is in res
+	convTLSFailed                  // the TLS handshake failed: the connection is unusable
 )
 
-// converse runs one SMTP session.
-func (c *Checker) converse(ctx context.Context, ip netip.Addr, rcpt, random string, opt *ProbeOptions, res *ProbeResult) convState {
+// converse runs one SMTP session; with useTLS it records the STARTTLS
+// offer in res.TLS and upgrades the session when offered.
+func (c *Checker) converse(ctx context.Context, ip netip.Addr, rcpt, random string, opt *ProbeOptions, res *ProbeResult, useTLS bool) convState {
 	cctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	conn, err := opt.Dial(cctx, "tcp", net.JoinHostPort(ip.String(), SMTPPort))
 	cancel()
@@ -329,6 +363,23 @@ func (c *Checker) converse(ctx context.Context, ip netip.Addr, rcpt, random stri
 	}
 	if err != nil || rep.Code != 250 {
 		return fail("blocked", rep, err)
+	}
+	if useTLS {
+		res.TLS = &TLSResult{Host: res.MX, Offered: offersSTARTTLS(rep)}
+		if res.TLS.Offered {
+			state, err := s.startTLS(ctx, res.MX, opt, res.TLS)
+			switch {
+			case err != nil:
+				return fail("blocked", Reply{}, err)
+			case state == tlsBroken:
+				return convTLSFailed
+			case state == tlsUp:
+				rep, err = s.cmd("EHLO " + opt.HELO) // RFC 3207 §4.2: forget what was said before
+				if err != nil || rep.Code != 250 {
+					return fail("blocked", rep, err)
+				}
+			}
+		}
 	}
 	rep, err = s.cmd("MAIL FROM:<" + opt.MailFrom + ">")
 	if err != nil || rep.Code != 250 {
@@ -534,6 +585,81 @@ func (s *session) cmd(line string) (Reply, error) {
 	return s.read()
 }
 
+// offersSTARTTLS reports whether an EHLO reply lists the STARTTLS
+// keyword (RFC 3207 §4); the first line is the greeting, not a keyword.
+func offersSTARTTLS(ehlo Reply) bool {
+	for i, l := range ehlo.Lines {
+		if i == 0 {
+			continue
+		}
+		if f := strings.Fields(l); len(f) > 0 && strings.EqualFold(f[0], "STARTTLS") {
+			return true
+		}
+	}
+	return false
+}
+
+// startTLS sends STARTTLS and, on 220, runs the TLS handshake with
+// ServerName host. Like an opportunistic sender it completes the
+// handshake whatever the certificate, then verifies the certificate
+// against opt.RootCAs and host and records the outcome in info. It
+// returns the state of the session; err is a broken conversation.
+func (s *session) startTLS(ctx context.Context, host string, opt *ProbeOptions, info *TLSResult) (tlsState, error) {
+	rep, err := s.cmd("STARTTLS")
+	if err != nil {
+		return tlsBroken, err
+	}
+	if rep.Code != 220 {
+		info.Error = "STARTTLS refused: " + rep.String()
+		return tlsPlain, nil
+	}
+	tc := tls.Client(s.conn, &tls.Config{
+		ServerName: host,
+		// Verified below, so that a bad certificate is reported instead
+		// of ending the probe.
+		InsecureSkipVerify: true,
+		MinVersion:         tls.VersionTLS10,
+	})
+	hctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		info.Error = "handshake: " + err.Error()
+		s.res.Transcript = append(s.res.Transcript, "! TLS handshake failed: "+err.Error())
+		return tlsBroken, nil
+	}
+	cs := tc.ConnectionState()
+	info.Version = tls.VersionName(cs.Version)
+	if len(cs.PeerCertificates) == 0 {
+		info.Error = "no certificate"
+	} else {
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: opt.RootCAs, Intermediates: inter})
+		info.Verified = err == nil
+		if err != nil {
+			info.Error = err.Error()
+		}
+	}
+	note := "! " + info.Version + ", certificate verified for " + host
+	if !info.Verified {
+		note = "! " + info.Version + ", certificate not verified for " + host + ": " + info.Error
+	}
+	s.res.Transcript = append(s.res.Transcript, note)
+	s.conn, s.r = tc, bufio.NewReaderSize(tc, 1024)
+	return tlsUp, nil
+}
+
+// tlsState is the state of a session after STARTTLS.
+type tlsState int
+
+const (
+	tlsPlain  tlsState = iota // STARTTLS refused: the session goes on in plain text
+	tlsUp                     // encrypted
+	tlsBroken                 // the handshake failed: the connection is unusable
+)
+
 // quit ends the session politely: RSET and QUIT, errors ignored, with a
 // short deadline.
 func (s *session) quit() {
@@ -591,6 +717,50 @@ func probeFinding(r ProbeResult) Finding {
 	return f
 }
 
+// starttlsFinding turns the STARTTLS part of a probe into the
+// "probe.starttls" finding; nil when the conversation did not get that far.
+// A missing or broken STARTTLS is a warning, not a failure: the address
+// still receives mail from senders that fall back to plain text.
+func starttlsFinding(r ProbeResult) *Finding {
+	t := r.TLS
+	if t == nil {
+		return nil
+	}
+	f := &Finding{Check: "probe.starttls", Status: StatusWarn, Prevents: preventsSTARTTLS}
+	switch {
+	case !t.Offered:
+		f.Found = t.Host + ": STARTTLS not offered in the EHLO reply"
+		f.Why = Text{"The MX does not offer STARTTLS, so mail to it travels unencrypted, and senders that require TLS (MTA-STS in enforce mode, DANE, REQUIRETLS, many corporate gateways) cannot deliver to it.",
+			"Der MX bietet kein STARTTLS an; Mails an ihn gehen unverschlüsselt, und Absender, die TLS verlangen (MTA-STS im Modus enforce, DANE, REQUIRETLS, viele Firmen-Gateways), können nicht an ihn liefern."}
+		f.Fix = Text{"Enable STARTTLS on the receiving mail server with a certificate for its MX host name.",
+			"STARTTLS auf dem empfangenden Mailserver einschalten, mit einem Zertifikat für seinen MX-Hostnamen."}
+	case t.Version == "":
+		f.Found = t.Host + ": STARTTLS offered, but " + t.Error
+		f.Why = Text{"The MX offers STARTTLS but no TLS session came about; senders that insist on TLS defer mail to it, others retry in plain text.",
+			"Der MX bietet STARTTLS an, aber es kam keine TLS-Sitzung zustande; Absender, die auf TLS bestehen, stellen Mails an ihn zurück, andere versuchen es unverschlüsselt erneut."}
+		f.Fix = Text{"Check the mail server's TLS setup (certificate and key files, protocol versions, ciphers) and its log for the handshake error.",
+			"Die TLS-Einrichtung des Mailservers prüfen (Zertifikat- und Schlüsseldateien, Protokollversionen, Cipher) und im Log nach dem Handshake-Fehler sehen."}
+	case !t.Verified:
+		f.Found = t.Host + ": " + t.Version + ", certificate does not verify: " + t.Error
+		f.Why = Text{"The MX speaks TLS, but its certificate is not valid for the MX host name (self-signed, expired, wrong name or unknown issuer). Opportunistic senders still deliver; senders that verify (MTA-STS enforce, DANE with a PKIX fallback, Microsoft 365 outbound rules) do not.",
+			"Der MX spricht TLS, aber sein Zertifikat gilt nicht für den MX-Hostnamen (selbstsigniert, abgelaufen, falscher Name oder unbekannter Aussteller). Opportunistische Absender liefern trotzdem; prüfende Absender (MTA-STS enforce, Microsoft-365-Regeln für ausgehende Mail) nicht."}
+		f.Fix = Text{"Install a certificate from a public CA that names the MX host (" + t.Host + "), with its intermediate certificates.",
+			"Ein Zertifikat einer öffentlichen CA installieren, das den MX-Host (" + t.Host + ") nennt, samt Zwischenzertifikaten."}
+	default:
+		f.Found = t.Host + ": " + t.Version + ", certificate verified"
+		if t.Version == "TLS 1.0" || t.Version == "TLS 1.1" {
+			f.Why = Text{"The certificate is valid, but " + t.Version + " is outdated (RFC 8996); many senders refuse it and fall back to plain text.",
+				"Das Zertifikat ist gültig, aber " + t.Version + " ist veraltet (RFC 8996); viele Absender lehnen es ab und weichen auf unverschlüsselte Übertragung aus."}
+			f.Fix = Text{"Enable TLS 1.2 and 1.3 on the mail server.", "TLS 1.2 und 1.3 auf dem Mailserver einschalten."}
+			break
+		}
+		f.Status = StatusOK
+		f.Why = Text{"The MX offers STARTTLS with a certificate valid for its name, so senders can deliver encrypted and authenticated.",
+			"Der MX bietet STARTTLS mit einem für seinen Namen gültigen Zertifikat an; Absender können verschlüsselt und authentifiziert liefern."}
+	}
+	return f
+}
+
 // AddressProbe is Address followed, for a syntactically valid address
 // whose domain accepts mail, by Probe; the probe result is in
 // AddressResult.Probe and as the "smtp" finding.
@@ -602,6 +772,9 @@ func (c *Checker) AddressProbe(ctx context.Context, s string, opt ProbeOptions) 
 	p := c.Probe(ctx, r.Local+"@"+r.Domain, opt)
 	r.Probe = &p
 	r.Findings = append(r.Findings, probeFinding(p))
+	if f := starttlsFinding(p); f != nil {
+		r.Findings = append(r.Findings, *f)
+	}
 	r.Status = Worst(r.Findings)
 	return r
 }

@@ -3,6 +3,8 @@ package check
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/netip"
@@ -239,9 +241,12 @@ func TestProbeContextCancel(t *testing.T) {
 }
 
 func TestAddressProbe(t *testing.T) {
-	e := newProbeEnv(t, &smtptest.Server{Rcpt: map[string][]string{"anna@p.test": {"250 Ok"}}})
+	tlsConf, roots := smtptest.TestCert(t, "mx.p.test", "mx2.p.test")
+	e := newProbeEnv(t, &smtptest.Server{Rcpt: map[string][]string{"anna@p.test": {"250 Ok"}}, TLSConfig: tlsConf})
+	e.opt.RootCAs = roots
 	r := e.c.AddressProbe(context.Background(), "anna@p.test", e.opt)
-	if r.Probe == nil || r.Probe.Result != ProbeDeliverable || r.Status != StatusOK || r.Findings[len(r.Findings)-1].Check != "smtp" {
+	if r.Probe == nil || r.Probe.Result != ProbeDeliverable || r.Status != StatusOK || find(r.Findings, "smtp").Status != StatusOK ||
+		find(r.Findings, "probe.starttls").Status != StatusOK {
 		t.Fatalf("%+v", r)
 	}
 	r = e.c.AddressProbe(context.Background(), "bob@p.test", e.opt)
@@ -304,5 +309,61 @@ func TestProbeTargetsNonPublic(t *testing.T) {
 	}
 	if !isPublic(netip.MustParseAddr("93.184.216.34")) {
 		t.Error("public address refused")
+	}
+}
+
+func TestProbeSTARTTLS(t *testing.T) {
+	good, roots := smtptest.TestCert(t, "mx.p.test", "mx2.p.test")
+	other, otherRoots := smtptest.TestCert(t, "mail.elsewhere.test")
+	old := good.Clone()
+	old.MinVersion, old.MaxVersion = tls.VersionTLS10, tls.VersionTLS10
+	for _, tc := range []struct {
+		name     string
+		srv      *smtptest.Server
+		roots    *x509.CertPool
+		want     Status
+		found    string
+		verified bool
+		tlsConns int
+	}{
+		{"verified", &smtptest.Server{TLSConfig: good}, roots, StatusOK, "TLS 1.3, certificate verified", true, 1},
+		{"untrusted", &smtptest.Server{TLSConfig: good}, nil, StatusWarn, "does not verify", false, 1},
+		{"wrong name", &smtptest.Server{TLSConfig: other}, otherRoots, StatusWarn, "mail.elsewhere.test", false, 1},
+		{"not offered", &smtptest.Server{}, roots, StatusWarn, "not offered", false, 0},
+		{"refused", &smtptest.Server{TLSConfig: good, StartTLS: "454 4.7.0 TLS not available due to temporary reason"}, roots, StatusWarn, "STARTTLS refused: 454", false, 0},
+		{"handshake fails", &smtptest.Server{TLSConfig: &tls.Config{}}, roots, StatusWarn, "handshake", false, 0},
+		{"TLS 1.0", &smtptest.Server{TLSConfig: old}, roots, StatusWarn, "TLS 1.0, certificate verified", true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.srv.Rcpt = map[string][]string{"anna@p.test": {"250 2.1.5 Ok"}}
+			e := newProbeEnv(t, tc.srv)
+			e.opt.RootCAs = tc.roots
+			e.opt.MaxMX = 1
+			r := e.c.AddressProbe(context.Background(), "anna@p.test", e.opt)
+			// STARTTLS never changes the verdict on the mailbox.
+			if r.Probe.Result != ProbeDeliverable {
+				t.Fatalf("%+v\n%s", r.Probe, strings.Join(r.Probe.Transcript, "\n"))
+			}
+			f := find(r.Findings, "probe.starttls")
+			if f.Status != tc.want || !strings.Contains(f.Found, tc.found) || r.Probe.TLS.Verified != tc.verified {
+				t.Errorf("%s %q verified=%v, want %s containing %q\n%s", f.Status, f.Found, r.Probe.TLS.Verified, tc.want, tc.found,
+					strings.Join(r.Probe.Transcript, "\n"))
+			}
+			if f.Why.EN == "" || f.Why.DE == "" || (f.Status != StatusOK && (f.Fix.EN == "" || f.Fix.DE == "")) || len(f.Prevents) == 0 {
+				t.Errorf("incomplete finding %+v", f)
+			}
+			if n := e.srv.TLSConns(); n != tc.tlsConns {
+				t.Errorf("%d TLS sessions, want %d", n, tc.tlsConns)
+			}
+			cmds := e.srv.Commands()
+			if tc.tlsConns == 1 {
+				// RFC 3207 §4.2: EHLO again after the handshake, before MAIL FROM.
+				i := slices.Index(cmds, "STARTTLS")
+				if i < 0 || i+1 >= len(cmds) || cmds[i+1] != "EHLO probe.example.org" {
+					t.Errorf("no EHLO after STARTTLS: %q", cmds)
+				}
+			}
+			noData(t, e.srv)
+		})
 	}
 }

@@ -2,12 +2,20 @@
 // the address probe: per-address RCPT replies (in order, the last one
 // repeating, counted across connections, so "451 greylisted" then "250"
 // scripts greylisting), a default reply for every other address (a 250
-// makes a catch-all), slow or silent replies, and raw garbage lines.
+// makes a catch-all), slow or silent replies, raw garbage lines, and
+// STARTTLS (RFC 3207) with a certificate made in the test (TestCert).
 package smtptest
 
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -36,11 +44,19 @@ type Server struct {
 	Default string
 	// Delay is waited before every reply.
 	Delay time.Duration
+	// TLSConfig enables STARTTLS: the default EHLO reply advertises it and
+	// the command upgrades the connection. Nil: no STARTTLS (the command
+	// is not recognized).
+	TLSConfig *tls.Config
+	// StartTLS is the reply to STARTTLS (default "220 2.0.0 Ready to start
+	// TLS"); any other code leaves the session in plain text.
+	StartTLS string
 
 	mu       sync.Mutex
 	used     map[string]int
 	commands []string
 	conns    int
+	tlsConns int
 	l        net.Listener
 }
 
@@ -52,6 +68,12 @@ func Start(t testing.TB, s *Server) *Server {
 	}
 	if s.EHLO == "" {
 		s.EHLO = "250-mx.test\r\n250-PIPELINING\r\n250 8BITMIME"
+		if s.TLSConfig != nil {
+			s.EHLO = "250-mx.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME"
+		}
+	}
+	if s.StartTLS == "" {
+		s.StartTLS = "220 2.0.0 Ready to start TLS"
 	}
 	if s.Mail == "" {
 		s.Mail = "250 2.1.0 Ok"
@@ -95,6 +117,46 @@ func (s *Server) Conns() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
+}
+
+// TLSConns returns the number of sessions upgraded with STARTTLS.
+func (s *Server) TLSConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tlsConns
+}
+
+// TestCert makes a self-signed certificate (ECDSA P-256, valid for an
+// hour) for names and returns a server configuration that presents it and
+// a pool that trusts it, for check.ProbeOptions.RootCAs.
+func TestCert(t testing.TB, names ...string) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: names[0]},
+		DNSNames:              names,
+		NotBefore:             time.Now().Add(-time.Minute),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}}, pool
 }
 
 // Dial returns a dial function that connects every address to the
@@ -144,6 +206,24 @@ func (s *Server) serve(c net.Conn) {
 			reply = s.Mail
 		case strings.HasPrefix(verb, "RCPT TO:"):
 			reply = s.rcpt(line[len("RCPT TO:"):])
+		case verb == "STARTTLS" && s.TLSConfig != nil:
+			if !write(s.StartTLS) {
+				return
+			}
+			if !strings.HasPrefix(s.StartTLS, "220") {
+				continue
+			}
+			tc := tls.Server(c, s.TLSConfig)
+			_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			_ = tc.SetDeadline(time.Time{})
+			s.mu.Lock()
+			s.tlsConns++
+			s.mu.Unlock()
+			c, r = tc, bufio.NewReader(tc) // RFC 3207 §4.2: the session starts afresh
+			continue
 		case verb == "RSET", verb == "NOOP":
 			reply = "250 2.0.0 Ok"
 		case verb == "QUIT":

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -227,6 +228,10 @@ func writeChecklist(w io.Writer, title string, fs []check.Finding, lang string) 
 // onto a local test server); nil in the program.
 var probeDial func(ctx context.Context, network, addr string) (net.Conn, error)
 
+// probeRootCAs replaces the system roots for the probe's STARTTLS
+// certificate check in tests; nil in the program.
+var probeRootCAs *x509.CertPool
+
 func (a *app) checkAddressCmd() *cobra.Command {
 	var (
 		cf           checkFlags
@@ -251,7 +256,12 @@ line: number, status, address, suggestion, flags).
 --probe also asks the recipient's mail server (lowest-preference MX, port
 25 only, public addresses only) with EHLO, MAIL FROM:<> (or --mail-from)
 and RCPT TO, then RCPT TO a random address at the same domain to detect
-catch-all servers, then RSET and QUIT. It never sends DATA. A temporary
+catch-all servers, then RSET and QUIT. It never sends DATA. When the
+server lists STARTTLS in its EHLO reply, the probe upgrades the session
+(TLS, server name = the MX host) before MAIL FROM and reports the TLS
+version and whether the certificate is valid for the MX name (finding
+probe.starttls: ok verified; warn when not offered, refused, failing or
+not verifying; a failed handshake is retried in plain text). A temporary
 (4xx) answer is retried once after --greylist-delay. The result is
 "deliverable" only when the server accepted the address and refused the
 random one; it is "undeliverable" when the server refused the address as
@@ -290,7 +300,7 @@ domain missing or accepting no mail), 2 usage error.`,
 				if po.HELO == "" || strings.ContainsAny(po.HELO, " \t\r\n<>") {
 					return usagef("--helo must be a host name")
 				}
-				po.Dial = probeDial
+				po.Dial, po.RootCAs = probeDial, probeRootCAs
 				fmt.Fprintln(a.stderr, "maildx: note:", check.ProbeNotice.Get(lang))
 			}
 			if lines && len(argv) > 0 {

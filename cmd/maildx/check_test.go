@@ -92,11 +92,14 @@ yahoo.test. MX 1 mta6.am0.yahoodns.net.
 
 func TestCheckAddressProbeCLI(t *testing.T) {
 	dnsSrv := dnstest.Start(t, probeCLIZone)
+	tlsConf, roots := smtptest.TestCert(t, "mx.p.test")
 	srv := smtptest.Start(t, &smtptest.Server{Rcpt: map[string][]string{
 		"anna@p.test": {"250 2.1.5 Ok"},
 		"grey@p.test": {"451 4.7.1 Greylisted", "250 Ok"},
-	}})
+	}, TLSConfig: tlsConf})
 	dial := srv.Dial()
+	probeRootCAs = roots
+	t.Cleanup(func() { probeRootCAs = nil })
 	probeDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if !strings.HasSuffix(addr, ":25") {
 			t.Errorf("dialed %s", addr)
@@ -136,6 +139,9 @@ func TestCheckAddressProbeCLI(t *testing.T) {
 			t.Errorf("%d: %+v %+v, want %v", i, rs[i], rs[i].Probe, w)
 		}
 	}
+	if !strings.Contains(out, `"verified": true`) || !strings.Contains(out, `"check": "probe.starttls"`) {
+		t.Errorf("no STARTTLS result in\n%s", out)
+	}
 	if !rs[2].Probe.Greylisted {
 		t.Error("greylisting retry not reported")
 	}
@@ -150,7 +156,7 @@ func TestCheckAddressProbeCLI(t *testing.T) {
 
 	// Text output and German.
 	out, _, code = runCheck(t, "", append(base, "--lang", "de", "bob@p.test")...)
-	if code != 1 || !strings.Contains(out, "✗ smtp") || !strings.Contains(out, "lehnte die Adresse ab") {
+	if code != 1 || !strings.Contains(out, "✗ smtp") || !strings.Contains(out, "lehnte die Adresse ab") || !strings.Contains(out, "✓ probe.starttls") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 	// --lines streams probe results too.
