@@ -107,13 +107,17 @@ var (
 	// recipient's MX (found by the probe).
 	preventsSTARTTLS = []string{"microsoft-5.7.321-dane-starttls-not-supported", "microsoft-5.7.325-certificate-host-mismatch",
 		"smtp-454-tls", "mta-tls-temporarily-unavailable", "mta-tls-required"}
+	// preventsHELO are refusals of an EHLO name (the probe's preflight).
+	// No check command fits them for explain's hint: the preflight
+	// audits the probing host, not the user's mail server.
+	preventsHELO = []string{"mta-helo-rejected", "gmail-501-5.5.4-invalid-helo"}
 )
 
 // AllPrevented returns every knowledge-base id that some finding may name.
 func AllPrevented() []string {
 	var out []string
 	for _, l := range [][]string{preventsSPF, preventsDKIM, preventsDMARC, preventsPTR, preventsDNSBL,
-		preventsNoDomain, preventsSenderDomain, preventsNullMX, preventsTLS, preventsSyntax, preventsUnknownUser, preventsDANE, preventsSTARTTLS} {
+		preventsNoDomain, preventsSenderDomain, preventsNullMX, preventsTLS, preventsSyntax, preventsUnknownUser, preventsDANE, preventsSTARTTLS, preventsHELO} {
 		out = append(out, l...)
 	}
 	return out

@@ -237,9 +237,12 @@ func (a *app) checkAddressCmd() *cobra.Command {
 		cf           checkFlags
 		lines, probe bool
 		po           check.ProbeOptions
+		preflight    bool
+		sourceIP     string
+		dnsbls       []string
 	)
 	cmd := &cobra.Command{
-		Use:   "address [--json] [--lines] [--probe [--helo NAME] [--mail-from ADDR]] ADDRESS...",
+		Use:   "address [--json] [--lines] [--probe [--helo NAME] [--mail-from ADDR] [--preflight --source-ip IP]] ADDRESS...",
 		Short: "Check recipient addresses: syntax, typos, disposable/free/role, domain and MX",
 		Long: `Check each ADDRESS: syntax per RFC 5321/5322 with the length limits
 (local part 64, domain 255, address 254 octets), quoted local parts, IDN
@@ -271,8 +274,19 @@ timeouts, policy blocks, connection refused). Yahoo/AOL, Microsoft consumer
 every address or block probes. Use --helo with this host's real name
 (forward-confirmed reverse DNS); many networks block outgoing port 25.
 
+--preflight (with --probe) first audits the probing host, whose public
+address cannot be found offline, so it is given with --source-ip:
+PTR of that IP with forward confirmation, the --helo name resolving to
+it, and the IP on the blocklists (--dnsbl, default as for check domain).
+The findings (preflight.ptr, preflight.helo, preflight.dnsbl:ZONE) come
+first: a checklist, or with --json {"preflight": [...], "results":
+[...]} (with --lines a first line {"preflight": [...]}). The probes run
+whatever the preflight finds; a failed preflight finding makes the exit
+status 1.
+
 Exit status: 0 no address failed, 1 at least one failed (invalid syntax,
-domain missing or accepting no mail), 2 usage error.`,
+domain missing or accepting no mail) or a preflight finding failed, 2
+usage error.`,
 		Example: `  maildx check address anna@gmial.com info@example.com
   maildx check address --json "\"john doe\"@example.com"
   maildx check address --lines --json < list.txt`,
@@ -282,7 +296,7 @@ domain missing or accepting no mail), 2 usage error.`,
 				return err
 			}
 			if !probe {
-				for _, f := range []string{"helo", "mail-from", "probe-timeout", "greylist-delay"} {
+				for _, f := range []string{"helo", "mail-from", "probe-timeout", "greylist-delay", "preflight", "source-ip", "dnsbl"} {
 					if cmd.Flags().Changed(f) {
 						return usagef("--%s needs --probe", f)
 					}
@@ -303,6 +317,17 @@ domain missing or accepting no mail), 2 usage error.`,
 				po.Dial, po.RootCAs = probeDial, probeRootCAs
 				fmt.Fprintln(a.stderr, "maildx: note:", check.ProbeNotice.Get(lang))
 			}
+			var srcIP netip.Addr
+			switch {
+			case preflight && sourceIP == "":
+				return usagef("--preflight needs --source-ip: this host's public address cannot be found offline")
+			case !preflight && (sourceIP != "" || cmd.Flags().Changed("dnsbl")):
+				return usagef("--source-ip and --dnsbl need --preflight")
+			case preflight:
+				if srcIP, err = netip.ParseAddr(sourceIP); err != nil {
+					return usagef("--source-ip: %q is not an IP address", sourceIP)
+				}
+			}
 			if lines && len(argv) > 0 {
 				return usagef("--lines reads stdin; do not give ADDRESS arguments")
 			}
@@ -315,15 +340,37 @@ domain missing or accepting no mail), 2 usage error.`,
 			}
 			ctx := context.Background()
 			failed := false
+			var pre []check.Finding
+			if preflight {
+				if cmd.Flags().Changed("dnsbl") {
+					c.DNSBLs = dnsbls
+				}
+				if pre, err = c.Preflight(ctx, check.PreflightOptions{SourceIP: srcIP, HELO: po.HELO}); err != nil {
+					return usagef("%v", err)
+				}
+				failed = anyFail(pre)
+				switch {
+				case cf.asJSON && lines:
+					enc := json.NewEncoder(a.stdout)
+					enc.SetEscapeHTML(false)
+					if err := enc.Encode(map[string][]check.Finding{"preflight": pre}); err != nil {
+						return err
+					}
+				case !cf.asJSON:
+					writeChecklist(a.stdout, "preflight "+srcIP.String()+" (EHLO "+po.HELO+")", pre, lang)
+					fmt.Fprintln(a.stdout)
+				}
+			}
 			if lines {
 				var popt *check.ProbeOptions
 				if probe {
 					popt = &po
 				}
-				failed, err = a.checkAddressLines(ctx, c, cf.asJSON, cf.timeout, popt)
+				lfailed, err := a.checkAddressLines(ctx, c, cf.asJSON, cf.timeout, popt)
 				if err != nil {
 					return err
 				}
+				failed = failed || lfailed
 			} else {
 				results := make([]check.AddressResult, 0, len(argv))
 				for _, s := range argv {
@@ -332,7 +379,14 @@ domain missing or accepting no mail), 2 usage error.`,
 					results = append(results, r)
 				}
 				if cf.asJSON {
-					if err := writeJSON(a.stdout, results); err != nil {
+					var v any = results
+					if preflight {
+						v = struct {
+							Preflight []check.Finding       `json:"preflight"`
+							Results   []check.AddressResult `json:"results"`
+						}{pre, results}
+					}
+					if err := writeJSON(a.stdout, v); err != nil {
 						return err
 					}
 				} else {
@@ -362,6 +416,9 @@ domain missing or accepting no mail), 2 usage error.`,
 	fl.StringVar(&po.MailFrom, "mail-from", "", "MAIL FROM address for --probe (default: the null path <>)")
 	fl.DurationVar(&po.Timeout, "probe-timeout", 10*time.Second, "--probe: bound for the connect and every SMTP command")
 	fl.DurationVar(&po.GreylistDelay, "greylist-delay", 60*time.Second, "--probe: wait before the one retry after a 4xx answer")
+	fl.BoolVar(&preflight, "preflight", false, "--probe: first audit this host (needs --source-ip): PTR, EHLO name, blocklists")
+	fl.StringVar(&sourceIP, "source-ip", "", "--preflight: the public IP address this host probes from")
+	fl.StringArrayVar(&dnsbls, "dnsbl", nil, "--preflight: blocklist zone (repeatable; default: "+strings.Join(check.DefaultDNSBLs, ", ")+")")
 	return cmd
 }
 

@@ -166,3 +166,63 @@ func TestCheckAddressProbeCLI(t *testing.T) {
 		t.Errorf("%s", out)
 	}
 }
+
+func TestCheckAddressPreflightCLI(t *testing.T) {
+	dnsSrv := dnstest.Start(t, probeCLIZone+`
+probe.example.org. A 93.184.216.34
+34.216.184.93.in-addr.arpa. PTR probe.example.org.
+2.0.0.127.bl.test. A 127.0.0.2
+36.216.184.93.bl.test. A 127.0.0.2
+`)
+	tlsConf, roots := smtptest.TestCert(t, "mx.p.test")
+	srv := smtptest.Start(t, &smtptest.Server{Rcpt: map[string][]string{"anna@p.test": {"250 2.1.5 Ok"}}, TLSConfig: tlsConf})
+	probeDial, probeRootCAs = srv.Dial(), roots
+	t.Cleanup(func() { probeDial, probeRootCAs = nil, nil })
+	base := []string{"check", "address", "--resolver", dnsSrv.Addr, "--probe", "--helo", "probe.example.org", "--probe-timeout", "2s",
+		"--allow-private-targets", "--preflight", "--dnsbl", "bl.test"}
+
+	out, _, code := runCheck(t, "", append(base, "--source-ip", "93.184.216.34", "anna@p.test")...)
+	for _, want := range []string{"preflight 93.184.216.34 (EHLO probe.example.org)", "✓ preflight.ptr", "✓ preflight.helo", "✓ preflight.dnsbl:bl.test", "✓ anna@p.test"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+
+	out, _, code = runCheck(t, "", append(base, "--json", "--source-ip", "93.184.216.36", "anna@p.test")...)
+	var v struct {
+		Preflight []struct{ Check, Status string } `json:"preflight"`
+		Results   []struct{ Status string }        `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Results) != 1 || len(v.Preflight) != 3 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, f := range v.Preflight {
+		if want := map[string]string{"preflight.ptr": "fail", "preflight.helo": "warn", "preflight.dnsbl:bl.test": "fail"}[f.Check]; f.Status != want {
+			t.Errorf("%s = %s, want %s", f.Check, f.Status, want)
+		}
+	}
+	if code != 1 || v.Results[0].Status != "ok" {
+		t.Errorf("exit %d (want 1: the source IP is listed), address %s", code, v.Results[0].Status)
+	}
+
+	out, _, _ = runCheck(t, "anna@p.test\n", append(base, "--lines", "--json", "--source-ip", "93.184.216.34")...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], `{"preflight":[`) || !strings.Contains(lines[1], `"input":"anna@p.test"`) {
+		t.Errorf("%s", out)
+	}
+
+	for _, bad := range [][]string{
+		{"check", "address", "--probe", "--preflight", "a@p.test"},
+		{"check", "address", "--probe", "--source-ip", "93.184.216.34", "a@p.test"},
+		{"check", "address", "--preflight", "--source-ip", "93.184.216.34", "a@p.test"},
+		{"check", "address", "--probe", "--preflight", "--source-ip", "nope", "a@p.test"},
+		{"check", "address", "--probe", "--dnsbl", "bl.test", "a@p.test"},
+	} {
+		if _, stderr, code := runCheck(t, "", bad...); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", bad, code, stderr)
+		}
+	}
+}
