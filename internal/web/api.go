@@ -79,7 +79,6 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		writeBodyError(w, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	mediaType := contentType(r)
 	switch mediaType {
 	case "application/json", "text/plain", "application/x-www-form-urlencoded", "":
@@ -88,10 +87,11 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One pooled buffer holds the body and then the answer: every string
-	// taken from the body is a copy.
+	// taken from the body is a copy. readBody bounds the body as
+	// http.MaxBytesReader would.
 	buf := getBuffer()
 	defer putBuffer(buf)
-	body, err := readAll((*buf)[:0], r.Body)
+	body, err := readBody((*buf)[:0], r.Body, s.opts.MaxBodyBytes)
 	*buf = body
 	if err != nil {
 		writeBodyError(w, err)
@@ -105,15 +105,28 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 			mediaType = "application/json"
 		}
 	}
-	var req ExplainRequest
+	// The text is kept apart from req: escape analysis does not tell a
+	// struct's fields apart, so a pointer in req.Text would move the text's
+	// string header to the heap along with req.Lang.
+	var (
+		req     ExplainRequest // all but Text
+		text    string
+		hasText bool
+	)
 	switch mediaType {
 	case "application/json":
-		if !decodeExplainRequest(body, &req) {
-			req = ExplainRequest{}
-			if err := decodeJSON(bytes.NewReader(body), &req); err != nil {
-				writeBodyError(w, err)
-				return
-			}
+		if f, ok := decodeExplainRequest(body); ok {
+			text, hasText, req.Lang = f.text, f.hasText, f.lang
+			break
+		}
+		slow := new(ExplainRequest) // decodeJSON's argument escapes; req need not
+		if err := decodeJSON(bytes.NewReader(body), slow); err != nil {
+			writeBodyError(w, err)
+			return
+		}
+		req = *slow
+		if req.Text != nil {
+			text, hasText = *req.Text, true
 		}
 	case "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(body))
@@ -121,14 +134,10 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "invalid form body: "+err.Error())
 			return
 		}
-		if form.Has("text") {
-			text := form.Get("text")
-			req.Text = &text
-		}
+		text, hasText = form.Get("text"), form.Has("text")
 		req.Lang = form.Get("lang")
 	default:
-		text := string(body)
-		req.Text = &text
+		text, hasText = string(body), true
 	}
 	lang, ok := apiLang(req.Lang, r)
 	if !ok {
@@ -145,14 +154,14 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, maildx.WithAttempt(req.Attempt))
 	}
 	switch {
-	case req.Text != nil && req.Texts != nil:
+	case hasText && req.Texts != nil:
 		writeError(w, http.StatusBadRequest, `send either "text" or "texts", not both`)
-	case req.Text != nil:
-		if strings.TrimSpace(*req.Text) == "" {
+	case hasText:
+		if strings.TrimSpace(text) == "" {
 			writeError(w, http.StatusBadRequest, errEmpty.Error())
 			return
 		}
-		d := maildx.Explain(*req.Text, opts...)
+		d := maildx.Explain(text, opts...)
 		s.metrics.explained(d.Reason)
 		// AppendJSON is encoding/json without HTML escaping, as writeJSON.
 		*buf = append(d.AppendJSON((*buf)[:0]), '\n')

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/maildx/maildx"
 )
@@ -206,15 +207,29 @@ func TestExplainMatchesLegacy(t *testing.T) {
 		add("application/json", body)
 		add("", body)
 	}
+	// At and beyond the size limit, each with and without a length (the
+	// loop below sends every other request chunked).
+	for _, n := range []int{int(testOptions.MaxBodyBytes), int(testOptions.MaxBodyBytes) + 1} {
+		for range 2 {
+			add("text/plain", strings.Repeat("x", n))
+		}
+		for range 2 {
+			add("application/json", `{"text":"`+strings.Repeat("x", n-11)+`"}`)
+		}
+	}
 	add("application/xml", "<x/>")
 	add("text/plain; charset=utf-8", "550 5.1.1 unknown")
 	add("bad/type;;", "x")
 
-	for _, rq := range reqs {
+	for i, rq := range reqs {
 		newReq := func() *http.Request {
 			r := httptest.NewRequest("POST", rq.target, strings.NewReader(rq.body))
 			if rq.contentType != "" {
 				r.Header.Set("Content-Type", rq.contentType)
+			}
+			if i%2 == 1 { // as a chunked body, read in small pieces
+				r.ContentLength = -1
+				r.Body = io.NopCloser(iotest.HalfReader(strings.NewReader(rq.body)))
 			}
 			return r
 		}
@@ -258,14 +273,48 @@ func FuzzDecodeExplainRequest(f *testing.F) {
 
 func checkDecodeExplainRequest(t *testing.T, body string) {
 	t.Helper()
-	var fast, slow ExplainRequest
-	if !decodeExplainRequest([]byte(body), &fast) {
+	f, ok := decodeExplainRequest([]byte(body))
+	if !ok {
 		return
 	}
+	var fast, slow ExplainRequest
+	if f.hasText {
+		fast.Text = &f.text
+	}
+	fast.Lang = f.lang
 	if err := decodeJSON(strings.NewReader(body), &slow); err != nil {
 		t.Fatalf("%q: fast path accepted, decodeJSON: %v", body, err)
 	}
 	if !reflect.DeepEqual(fast, slow) {
 		t.Fatalf("%q: fast path %+v, decodeJSON %+v", body, fast, slow)
+	}
+}
+
+// TestReadBodyMatchesMaxBytesReader holds readBody to io.ReadAll over
+// http.MaxBytesReader for bodies around the limit, read whole and in
+// pieces, into buffers with and without room.
+func TestReadBodyMatchesMaxBytesReader(t *testing.T) {
+	readers := map[string]func(io.Reader) io.Reader{
+		"whole":    func(r io.Reader) io.Reader { return r },
+		"one byte": iotest.OneByteReader,
+		"half":     iotest.HalfReader,
+		"data+EOF": iotest.DataErrReader,
+	}
+	for _, limit := range []int64{0, 1, 7, 4096} {
+		for _, n := range []int64{0, 1, limit - 1, limit, limit + 1, limit + 2, 3*limit + 5} {
+			if n < 0 {
+				continue
+			}
+			body := strings.Repeat("x", int(n))
+			want, wantErr := io.ReadAll(http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader(body)), limit))
+			for name, wrap := range readers {
+				for _, c := range []int{0, 1, 4 << 10} {
+					got, err := readBody(append(make([]byte, 0, c+2), "ab"...), wrap(strings.NewReader(body)), limit)
+					if fmt.Sprint(err) != fmt.Sprint(wantErr) || (err == nil && string(got) != "ab"+string(want)) {
+						t.Errorf("limit %d, %d bytes, %s, cap %d: got %d bytes, %v; want %d bytes, %v", limit, n, name, c, len(got)-2, err, len(want), wantErr)
+					}
+				}
+			}
+		}
 	}
 }
