@@ -289,7 +289,8 @@ domain missing or accepting no mail) or a preflight finding failed, 2
 usage error.`,
 		Example: `  maildx check address anna@gmial.com info@example.com
   maildx check address --json "\"john doe\"@example.com"
-  maildx check address --lines --json < list.txt`,
+  maildx check address --lines --json < list.txt
+  maildx check address --probe --helo mx.example.org --preflight --source-ip 192.0.2.25 anna@example.net`,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			lang, err := a.resolveLang(cf.lang)
 			if err != nil {
