@@ -537,3 +537,32 @@ func TestSQLiteCreatesParentDir(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEventIndexes: after the migrations the events table has one index per
+// ListEvents filter; the provider index carries the type (migration 00002).
+func TestEventIndexes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string, opts Options) {
+		s := openT(t, dsn, opts).(*sqlStore)
+		q := "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name"
+		if s.dialect == "postgres" {
+			q = "SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname <> 'events_pkey' ORDER BY indexname"
+		}
+		rows, err := s.r.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, name)
+		}
+		want := "events_domain,events_provider_event,events_provider_type,events_reason,events_recipient,events_time,events_type"
+		if join(got) != want {
+			t.Errorf("indexes on events = %s, want %s", join(got), want)
+		}
+	})
+}

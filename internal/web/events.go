@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/maildx/maildx"
 	"github.com/maildx/maildx/event"
 	"github.com/maildx/maildx/store"
 )
@@ -236,18 +235,22 @@ func toStoreEvent(e *event.Event, now time.Time) store.Event {
 // APIEvent is an event as the API returns it (docs/webhooks.md, "The event
 // object").
 type APIEvent struct {
-	ID              string            `json:"id"`
-	Provider        string            `json:"provider"`
-	ProviderEventID string            `json:"provider_event_id,omitempty"`
-	Type            string            `json:"type"`
-	Recipient       string            `json:"recipient"`
-	MessageID       string            `json:"message_id,omitempty"`
-	SendingDomain   string            `json:"sending_domain,omitempty"`
-	Time            time.Time         `json:"time"`
-	Received        time.Time         `json:"received"`
-	RemoteText      string            `json:"remote_text,omitempty"`
-	Raw             json.RawMessage   `json:"raw,omitempty"`
-	Diagnosis       *maildx.Diagnosis `json:"diagnosis,omitempty"`
+	ID              string          `json:"id"`
+	Provider        string          `json:"provider"`
+	ProviderEventID string          `json:"provider_event_id,omitempty"`
+	Type            string          `json:"type"`
+	Recipient       string          `json:"recipient"`
+	MessageID       string          `json:"message_id,omitempty"`
+	SendingDomain   string          `json:"sending_domain,omitempty"`
+	Time            time.Time       `json:"time"`
+	Received        time.Time       `json:"received"`
+	RemoteText      string          `json:"remote_text,omitempty"`
+	Raw             json.RawMessage `json:"raw,omitempty"`
+	// Diagnosis is the stored maildx.Diagnosis, passed through as stored
+	// (json.Marshal of it when the event was stored or last reclassified):
+	// decoding and encoding it again for every event of a page cost a third
+	// of the page's server time and 1,500 allocations.
+	Diagnosis json.RawMessage `json:"diagnosis,omitempty"`
 }
 
 // EventsResponse is the answer of GET /api/v1/events.
@@ -263,11 +266,8 @@ func apiEvent(e store.Event) APIEvent {
 	if json.Valid(e.Raw) {
 		a.Raw = e.Raw
 	}
-	if len(e.Diagnosis) > 0 {
-		var d maildx.Diagnosis
-		if json.Unmarshal(e.Diagnosis, &d) == nil {
-			a.Diagnosis = &d
-		}
+	if json.Valid(e.Diagnosis) {
+		a.Diagnosis = e.Diagnosis
 	}
 	return a
 }

@@ -170,15 +170,18 @@ func open(tb testing.TB, driver, dsn string, rows int) store.Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer db.Close()
 	var have int
-	err = db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&have)
-	db.Close()
-	if err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&have); err != nil {
 		tb.Fatal(err)
 	}
 	if have < rows {
 		start := time.Now()
-		Fill(tb, s, have, rows, rows)
+		if driver == "pgx" {
+			fillPostgres(tb, db, have, rows, rows)
+		} else {
+			Fill(tb, s, have, rows, rows)
+		}
 		tb.Logf("%s: generated %d events in %v", s.Dialect(), rows-have, time.Since(start).Round(time.Second))
 	}
 	return s
@@ -199,5 +202,58 @@ func Fill(tb testing.TB, s store.Store, from, to, rows int) {
 		if _, err := s.AddEvents(ctx, batch); err != nil {
 			tb.Fatal(err)
 		}
+	}
+}
+
+// fillPostgres adds events [from, to) of rows in one INSERT ... SELECT over
+// generate_series on the server: 1,000,000 events in about a minute instead
+// of the more than 6 minutes Fill takes through AddEvents. The events have
+// Event's ids, times, payloads and distributions (recipients, domains,
+// providers, types, reasons), drawn from a hash of the event number instead
+// of Event's generator, so they are not the same draw as the SQLite file's.
+// They bypass AddEvents and so the suppression rules (the suppressions and
+// soft_failures tables stay empty). VACUUM ANALYZE then leaves the table as
+// autovacuum would after a steady stream of inserts.
+func fillPostgres(tb testing.TB, db *sql.DB, from, to, rows int) {
+	tb.Helper()
+	raw, diag := Payloads(tb)
+	step := (90 * 24 * time.Hour / time.Duration(rows)).Microseconds()
+	start := Base.Add(-90 * 24 * time.Hour).UnixMicro()
+	ctx := context.Background()
+	// r(k) is the k-th pseudo-random number of event i, >= 0.
+	const q = `
+INSERT INTO events (id, provider, provider_event_id, type, recipient, recipient_norm, recipient_domain,
+    message_id, sending_domain, time_us, received_us, remote_text,
+    reason, category, action, fault, hard_bounce, temporary, status, reply_code, diag_provider, diagnosis, raw)
+SELECT 'bench-' || i, (ARRAY['sendgrid','mailgun','ses','postmark'])[1 + r.prov], 'bench-' || i, t.type,
+    a.rcpt, a.rcpt, a.dom, '<' || i || '@app.example>', 'app.example',
+    $3::bigint + i * $4::bigint - r.late, $5::bigint,
+    CASE WHEN t.failed THEN '550 5.1.1 The email account that you tried to reach does not exist.' ELSE '' END,
+    CASE WHEN t.failed THEN (ARRAY['userunknown','mailboxfull','blocked','spamdetected','hostunknown','expired','suspend','policyviolation','authfailure','speeding'])[1 + r.reason] ELSE '' END,
+    CASE WHEN t.failed THEN 'mailbox-unknown' ELSE '' END,
+    CASE WHEN t.failed THEN 'retry' ELSE '' END,
+    CASE WHEN t.failed THEN 'recipient' ELSE '' END,
+    FALSE, FALSE,
+    CASE WHEN t.failed THEN '5.1.1' ELSE '' END,
+    CASE WHEN t.failed THEN 550 ELSE 0 END,
+    '', CASE WHEN t.failed THEN $7::bytea END, $6::bytea
+FROM generate_series($1::bigint, $2::bigint - 1) AS i
+CROSS JOIN LATERAL (SELECT
+    (hashint8extended(i, 1) & 9223372036854775807) % 50000 AS usr,
+    (hashint8extended(i, 2) & 9223372036854775807) % 200 AS dom,
+    (hashint8extended(i, 3) & 9223372036854775807) % 4 AS prov,
+    (hashint8extended(i, 4) & 9223372036854775807) % 100 AS pct,
+    (hashint8extended(i, 5) & 9223372036854775807) % 10 AS reason,
+    (hashint8extended(i, 6) & 9223372036854775807) % 60000000 AS late) AS r
+CROSS JOIN LATERAL (SELECT 'user' || r.usr || '@domain' || r.dom || '.example' AS rcpt,
+    'domain' || r.dom || '.example' AS dom) AS a
+CROSS JOIN LATERAL (SELECT CASE WHEN r.pct < 60 THEN 'delivered' WHEN r.pct < 90 THEN 'bounced'
+    WHEN r.pct < 98 THEN 'deferred' ELSE 'complained' END AS type, r.pct >= 60 AND r.pct < 98 AS failed) AS t
+ON CONFLICT DO NOTHING`
+	if _, err := db.ExecContext(ctx, q, from, to, start, step, time.Now().UnixMicro(), raw, diag); err != nil {
+		tb.Fatalf("generating events: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) events"); err != nil {
+		tb.Fatalf("vacuum: %v", err)
 	}
 }
