@@ -108,7 +108,6 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	type group func() []Finding
 	var mxHosts []string
 	mxReady := make(chan struct{})
 	// hosts waits for the MX check: MTA-STS compares its policy with the
@@ -119,7 +118,7 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 		return mxHosts
 	}
 	// The groups in the order of the report.
-	groups := []group{
+	groups := []func() []Finding{
 		func() []Finding {
 			fs, hs := c.checkMX(ctx, d)
 			mxHosts = hs
@@ -137,6 +136,14 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 		func() []Finding { return c.checkBIMI(ctx, d) },
 		func() []Finding { return c.checkESP(ctx, d, opt) },
 	}
+	all := runGroups(groups)
+	all = append(all, readiness(all, opt.IP.IsValid())...)
+	return &DomainReport{Domain: d, Findings: all}, nil
+}
+
+// runGroups runs groups of checks concurrently and returns their
+// findings in the order of the groups.
+func runGroups(groups []func() []Finding) []Finding {
 	results := make([][]Finding, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
@@ -147,8 +154,7 @@ func (c *Checker) Domain(ctx context.Context, domain string, opt DomainOptions) 
 	for _, r := range results {
 		all = append(all, r...)
 	}
-	all = append(all, readiness(all, opt.IP.IsValid())...)
-	return &DomainReport{Domain: d, Findings: all}, nil
+	return all
 }
 
 // unknownDNS is the finding for a lookup that failed (timeout, SERVFAIL).

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -41,20 +40,11 @@ func (c *Checker) Preflight(ctx context.Context, opt PreflightOptions) ([]Findin
 		func() []Finding { return []Finding{c.checkHELO(ctx, opt.HELO, ip)} },
 		func() []Finding { return c.checkDNSBL(ctx, ip) },
 	}
-	results := make([][]Finding, len(groups))
-	var wg sync.WaitGroup
-	for i, g := range groups {
-		wg.Go(func() { results[i] = g() })
+	fs := runGroups(groups)
+	for i := range fs {
+		fs[i].Check = "preflight." + fs[i].Check
 	}
-	wg.Wait()
-	var out []Finding
-	for _, r := range results {
-		for _, f := range r {
-			f.Check = "preflight." + f.Check
-			out = append(out, f)
-		}
-	}
-	return out, nil
+	return fs, nil
 }
 
 // checkHELO checks that the EHLO name is a fully qualified domain name
