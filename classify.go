@@ -245,6 +245,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	// along; they are needed first, to know which provider phrases may
 	// claim their provider.
 	var mbuf [32]phrase.Match
+	gaveUp := ""
 	matches := c.matcher.Find(norm, mbuf[:0])
 	signal := len(providerSignals)
 	for _, m := range matches {
@@ -265,8 +266,16 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		for fi, e := range f.entries {
 			score := scoreGenericText
 			claimed := c.claims(e, f, in)
-			if claimed {
+			switch {
+			case claimed:
 				score = scoreProviderText
+			case e.Reason == "expired":
+				// "Gave up after five days" wraps the last error: the
+				// remote's own words (a full mailbox, a refused
+				// connection) say why, so they win when present, and
+				// the give-up makes the failure final.
+				score = scoreWrapper
+				gaveUp = f.text
 			}
 			score += len(f.text)
 			if e.Provider != "" && !c.consistent(e, in) {
@@ -295,11 +304,27 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	if len(best) == 0 {
 		return c.fallback(d, in, ev)
 	}
+	if gaveUp != "" && best[0].entry.Reason == "networkerror" {
+		// No server ever gave a verdict – connections timed out or
+		// failed – so the give-up is the story: the message expired.
+		for i, cd := range best {
+			if cd.entry.Reason == "expired" {
+				ev = append(ev, best[0].explain()+": no server answered, so the give-up decides")
+				copy(best[1:i+1], best[:i])
+				best[0] = cd
+				break
+			}
+		}
+	}
 	top := best[0]
 	if top.ev != "" {
 		ev = append(ev, top.ev)
 	} else {
 		ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
+	}
+	if gaveUp != "" && top.entry.Reason != "expired" && !o.final {
+		ev = append(ev, "phrase "+strconv.Quote(gaveUp)+": the sending MTA gave up; the last error says why")
+		o.final, o.gaveUp = true, true
 	}
 	if e := c.commandEntry(top.entry, o.command); e != nil {
 		ev = append(ev, "failed at "+o.command+": "+e.Reason+" rather than "+top.entry.Reason)
@@ -381,6 +406,11 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 			registered = true
 			if st.Class == smtpcode.ClassSuccess && vagueStatus(st) && in.reply != 0 {
 				continue // "250 2.0.0 OK": the reply code's entry says it better
+			}
+			if e.Reason == "delivered" && st.Class != smtpcode.ClassSuccess {
+				// A success-only code (X.1.9) in a failure: it cannot
+				// mean delivered, so it is no evidence at all.
+				continue
 			}
 			score := scoreStatus
 			if vagueStatus(st) {
@@ -529,7 +559,8 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 		}
 		d.Temporary = false
 	case c.explicit[e]:
-	case class == smtpcode.ClassTransient && !d.Temporary:
+	case class == smtpcode.ClassTransient && !d.Temporary && d.Reason != "expired":
+		// (An expired message stays given up, whatever the last reply's class.)
 		d.Temporary = true
 		*ev = append(*ev, "transient class (4xx): the failure may go away, so retry")
 	case class == smtpcode.ClassPermanent && d.Temporary && e.Source != "smtp":
@@ -550,7 +581,11 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 	}
 	if o.final && d.Temporary && d.Reason != "delivered" {
 		d.Temporary = false
-		*ev = append(*ev, "the reporting MTA gave up (DSN Action: failed): permanent for this message")
+		if o.gaveUp {
+			*ev = append(*ev, "permanent for this message: no more attempts")
+		} else {
+			*ev = append(*ev, "the reporting MTA gave up (DSN Action: failed): permanent for this message")
+		}
 		if d.Action == "retry" && hardBounce(d.Reason, false) {
 			d.Action = "suppress"
 		}

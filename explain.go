@@ -71,6 +71,7 @@ type options struct {
 	http    int
 	status  string // from the context (a DSN's Status field), used when the text has none
 	final   bool   // the reporting MTA gave up: the failure is permanent for this message
+	gaveUp  bool   // final because the text says the sender gave up, not the caller
 	reason  string // the context already decides the reason (an auto-reply, a feedback report)
 	command string // the SMTP command at which the failure happened (CONN, EHLO, MAIL, RCPT, DATA)
 }
