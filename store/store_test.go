@@ -566,3 +566,26 @@ func TestEventIndexes(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteSynchronous: Options.SQLiteSynchronous sets the synchronous
+// pragma of the writer connection (NORMAL = 1 by default, FULL = 2) and
+// refuses other modes.
+func TestSQLiteSynchronous(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		want int
+	}{{"", 1}, {"normal", 1}, {"full", 2}, {"FULL", 2}} {
+		s := openT(t, filepath.Join(t.TempDir(), "s.db"), Options{SQLiteSynchronous: tc.mode}).(*sqlStore)
+		var got int
+		if err := s.w.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("SQLiteSynchronous %q: PRAGMA synchronous = %d, want %d", tc.mode, got, tc.want)
+		}
+	}
+	if s, err := OpenWith(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{SQLiteSynchronous: "off"}); err == nil {
+		s.Close()
+		t.Errorf("SQLiteSynchronous off: no error")
+	}
+}

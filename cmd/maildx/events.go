@@ -38,7 +38,8 @@ func storeDBFlag(cmd *cobra.Command, db *string, name string) {
 	cmd.Flags().StringVar(db, name, "", usage+"; write the results into it as delivery events")
 }
 
-// openStoreDB opens the event store named by dsn ("" is store.DefaultPath).
+// openStoreDB opens the event store named by dsn ("" is store.DefaultPath),
+// a SQLite one in the synchronous mode of MAILDX_SQLITE_SYNCHRONOUS.
 func (a *app) openStoreDB(ctx context.Context, dsn string) (store.Store, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -50,7 +51,15 @@ func (a *app) openStoreDB(ctx context.Context, dsn string) (store.Store, error) 
 		}
 		dsn = p
 	}
-	s, err := store.Open(ctx, dsn)
+	var opts store.Options
+	if !store.IsPostgres(dsn) {
+		// The same durability as serve's default (docs/store.md).
+		opts.SQLiteSynchronous = strings.ToLower(strings.TrimSpace(a.getenv(envSQLiteSynchronous)))
+		if err := checkSQLiteSync(opts.SQLiteSynchronous, dsn); err != nil {
+			return nil, err
+		}
+	}
+	s, err := store.OpenWith(ctx, dsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening the event store %s: %w", dbName(dsn), err)
 	}

@@ -22,6 +22,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// envSQLiteSynchronous is the default of serve's --sqlite-synchronous.
+const envSQLiteSynchronous = "MAILDX_SQLITE_SYNCHRONOUS"
+
 // defaultAddr is loopback: without MAILDX_API_TOKEN nothing may be
 // reachable from the network.
 const defaultAddr = "127.0.0.1:8025"
@@ -31,7 +34,10 @@ const defaultAddr = "127.0.0.1:8025"
 type serveConfig struct {
 	addr string
 	db   string // "" = no event store
-	web  web.Webhooks
+	// sqliteSync is the SQLite synchronous mode of db, "normal" or "full"
+	// ("" = store's default, normal); see docs/store.md, "Durability".
+	sqliteSync string
+	web        web.Webhooks
 	// apiToken guards POST /api/v1/events and the reading of events.
 	apiToken string
 	// The domain and address checks (docs/check.md, "Server").
@@ -86,6 +92,13 @@ host's IP address, which can get that address blocklisted.
 --allow-private-targets lifts the private-target refusal for tests only
 (and only on a loopback --addr).
 
+A webhook is answered 2xx only after its events are committed. On SQLite
+--sqlite-synchronous normal (the default; env ` + envSQLiteSynchronous + `)
+keeps every answered event through a crash or kill of maildx, but an
+operating system crash or power loss may lose the last ones; full syncs
+every commit to disk (survives power loss, costs one fsync per commit).
+PostgreSQL's durability is the server's (synchronous_commit).
+
 The server listens on ` + defaultAddr + ` unless --addr says otherwise and
 stops cleanly on Ctrl-C or SIGTERM.`,
 		Example: "  maildx serve\n  MAILDX_API_TOKEN=... maildx serve --addr :8080 --db postgres://maildx@db/maildx",
@@ -122,6 +135,15 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 			if c.db == "" {
 				return usagef("--db: no default database path could be found; give --db PATH")
 			}
+			if !cmd.Flags().Changed("sqlite-synchronous") {
+				c.sqliteSync = env(envSQLiteSynchronous)
+				if store.IsPostgres(c.db) {
+					c.sqliteSync = "" // a default for SQLite stores only
+				}
+			}
+			if err := checkSQLiteSync(c.sqliteSync, c.db); err != nil {
+				return err
+			}
 			if _, set := os.LookupEnv("GOGC"); !set {
 				debug.SetGCPercent(serveGCPercent)
 			}
@@ -133,6 +155,7 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 	f := cmd.Flags()
 	f.StringVar(&c.addr, "addr", defaultAddr, "address to listen on")
 	f.StringVar(&c.db, "db", defaultDB, "event store: a SQLite file path or a postgres:// URL")
+	f.StringVar(&c.sqliteSync, "sqlite-synchronous", "", "SQLite --db: normal (default: survives a crash of maildx, not of the machine) or full (fsync every commit: survives power loss) (env "+envSQLiteSynchronous+")")
 	f.StringVar(&c.web.MailgunSigningKey, "mailgun-signing-key", "", "Mailgun HTTP webhook signing key (env "+event.EnvMailgunSigningKey+")")
 	f.StringVar(&c.web.SendGridPublicKey, "sendgrid-public-key", "", "SendGrid Signed Event Webhook verification key (env "+event.EnvSendGridPublicKey+")")
 	f.StringVar(&c.web.PostmarkUser, "postmark-user", "", "Postmark webhook basic auth user (env "+event.EnvPostmarkUser+")")
@@ -161,6 +184,21 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 // 35 MB between collections, which run every 9,000 requests and cost 2–3.5
 // ms of CPU per 1,000 requests.
 const serveGCPercent = 400
+
+// checkSQLiteSync accepts the --sqlite-synchronous modes for a SQLite
+// store: "" (the default), normal or full.
+func checkSQLiteSync(mode, db string) error {
+	switch strings.ToLower(mode) {
+	case "":
+		return nil
+	case "normal", "full":
+		if store.IsPostgres(db) {
+			return usagef("--sqlite-synchronous applies to a SQLite --db; PostgreSQL's durability is set on the server (synchronous_commit)")
+		}
+		return nil
+	}
+	return usagef("SQLite synchronous mode %q (--sqlite-synchronous or %s): want normal or full", mode, envSQLiteSynchronous)
+}
 
 func envBool(v string) bool {
 	switch strings.ToLower(v) {
@@ -203,7 +241,7 @@ func (a *app) serveWith(ctx context.Context, c serveConfig) error {
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 	opts := web.Options{Logger: logger, Version: version, Webhooks: c.web, APIToken: c.apiToken, Check: checks}
 	if c.db != "" {
-		st, err := store.Open(ctx, c.db)
+		st, err := store.OpenWith(ctx, c.db, store.Options{SQLiteSynchronous: strings.ToLower(c.sqliteSync)})
 		if err != nil {
 			return fmt.Errorf("opening the event store %s: %w", redactDSN(c.db), err)
 		}
@@ -216,8 +254,14 @@ func (a *app) serveWith(ctx context.Context, c serveConfig) error {
 	}
 	srv := web.NewHTTPServer(c.addr, web.New(opts), logger)
 	fmt.Fprintf(a.stdout, "maildx is serving on %s (Ctrl-C to stop)\n", urlFor(ln.Addr()))
-	if c.db != "" {
+	if c.db != "" && store.IsPostgres(c.db) {
 		fmt.Fprintf(a.stdout, "event store: %s\n", redactDSN(c.db))
+	} else if c.db != "" {
+		mode := strings.ToLower(c.sqliteSync)
+		if mode == "" {
+			mode = "normal"
+		}
+		fmt.Fprintf(a.stdout, "event store: %s (SQLite, synchronous=%s)\n", c.db, mode)
 	}
 	if c.allowProbe {
 		fmt.Fprintf(a.stdout, "SMTP probes enabled (--allow-probe, EHLO %s)\n", c.probeHELO)

@@ -30,21 +30,29 @@ import (
 const crashMailgunKey = "key-crash-test"
 
 // TestServeChild is the server process of TestServeCrash: the test binary
-// re-executed with MAILDX_SERVE_CHILD=DB runs "maildx serve" until killed.
+// re-executed with MAILDX_SERVE_CHILD=DB runs "maildx serve" until killed,
+// with --sqlite-synchronous MAILDX_SERVE_CHILD_SYNC when that is set.
 func TestServeChild(t *testing.T) {
 	db := os.Getenv("MAILDX_SERVE_CHILD")
 	if db == "" {
 		t.Skip("helper process of TestServeCrash")
 	}
 	a := &app{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: io.Discard, getenv: os.Getenv}
-	os.Exit(a.run([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}))
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", db}
+	if mode := os.Getenv("MAILDX_SERVE_CHILD_SYNC"); mode != "" {
+		args = append(args, "--sqlite-synchronous", mode)
+	}
+	os.Exit(a.run(args))
 }
 
-// startChild starts the server and returns its base URL.
-func startChild(t *testing.T, db string) (*exec.Cmd, string) {
+// startChild starts the server with --sqlite-synchronous mode ("" for the
+// default) and returns its base URL; it fails t unless the server says it
+// runs the store in mode want.
+func startChild(t *testing.T, db, mode, want string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-	cmd.Env = append(os.Environ(), "MAILDX_SERVE_CHILD="+db, "MAILDX_MAILGUN_SIGNING_KEY="+crashMailgunKey, "MAILDX_API_TOKEN=crash-token")
+	cmd.Env = append(os.Environ(), "MAILDX_SERVE_CHILD="+db, "MAILDX_SERVE_CHILD_SYNC="+mode,
+		"MAILDX_MAILGUN_SIGNING_KEY="+crashMailgunKey, "MAILDX_API_TOKEN=crash-token")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -52,23 +60,34 @@ func startChild(t *testing.T, db string) (*exec.Cmd, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	urlc := make(chan string, 1)
+	urlc, storec := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if i := strings.Index(sc.Text(), "http://"); i >= 0 {
 				urlc <- strings.TrimSuffix(strings.Fields(sc.Text()[i:])[0], "/")
 			}
+			if strings.HasPrefix(sc.Text(), "event store:") {
+				storec <- sc.Text()
+			}
 		}
 	}()
-	select {
-	case u := <-urlc:
-		return cmd, u
-	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("server did not start")
+	var u string
+	for _, c := range []chan string{urlc, storec} {
+		select {
+		case line := <-c:
+			if c == urlc {
+				u = line
+			} else if !strings.HasSuffix(line, "(SQLite, synchronous="+want+")") {
+				cmd.Process.Kill()
+				t.Fatalf("server started with %q, want synchronous=%s", line, want)
+			}
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("server did not start")
+		}
 	}
-	return nil, ""
+	return cmd, u
 }
 
 func mailgunBody(id, token string, ts int64) []byte {
@@ -80,13 +99,20 @@ func mailgunBody(id, token string, ts int64) []byte {
 
 // TestServeCrash posts signed Mailgun webhooks concurrently to a "maildx
 // serve" process, kills it with SIGKILL under load, restarts it on the
-// same SQLite file and checks that every event answered 2xx is stored.
+// same SQLite file and checks that every event answered 2xx is stored: with
+// the default synchronous mode (normal) and with --sqlite-synchronous full.
 func TestServeCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
 	}
+	for _, tc := range []struct{ flag, want string }{{"", "normal"}, {"full", "full"}} {
+		t.Run(tc.want, func(t *testing.T) { testServeCrash(t, tc.flag, tc.want) })
+	}
+}
+
+func testServeCrash(t *testing.T, mode, want string) {
 	db := filepath.Join(t.TempDir(), "crash.db")
-	cmd, base := startChild(t, db)
+	cmd, base := startChild(t, db, mode, want)
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	ctx, stop := context.WithCancel(context.Background())
@@ -125,7 +151,7 @@ func TestServeCrash(t *testing.T) {
 		t.Fatal("no webhook was acknowledged before the kill")
 	}
 
-	cmd, base = startChild(t, db)
+	cmd, base = startChild(t, db, mode, want)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	stored := map[string]bool{}
 	cursor := ""
@@ -295,5 +321,37 @@ func TestServeCheckFlags(t *testing.T) {
 		if !strings.Contains(out, f) {
 			t.Errorf("serve --help lacks %s", f)
 		}
+	}
+}
+
+// TestServeSQLiteSynchronous: --sqlite-synchronous takes normal or full
+// (default from MAILDX_SQLITE_SYNCHRONOUS), for a SQLite store only; the
+// event commands take the environment variable too.
+func TestServeSQLiteSynchronous(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "e.db")
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--db", db, "--sqlite-synchronous", "off"}, `mode "off"`},
+		{map[string]string{"MAILDX_SQLITE_SYNCHRONOUS": "sometimes"}, []string{"--db", db}, `"sometimes"`},
+		{nil, []string{"--db", "postgres://u@127.0.0.1:1/x", "--sqlite-synchronous", "full"}, "applies to a SQLite --db"},
+	} {
+		_, errOut, code := runCLI(t, tc.env, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("serve %v (env %v): exit %d, %q; want 2 and %q", tc.args, tc.env, code, errOut, tc.want)
+		}
+	}
+	out, _, _ := runCLI(t, nil, "", "serve", "--help")
+	if !strings.Contains(out, "--sqlite-synchronous") || !strings.Contains(out, "MAILDX_SQLITE_SYNCHRONOUS") {
+		t.Errorf("serve --help does not document --sqlite-synchronous")
+	}
+	_, errOut, code := runCLI(t, map[string]string{"MAILDX_SQLITE_SYNCHRONOUS": "sometimes"}, "", "suppressions", "list", "--db", db)
+	if code == 0 || !strings.Contains(errOut, `"sometimes"`) {
+		t.Errorf("suppressions list with a bad MAILDX_SQLITE_SYNCHRONOUS: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, map[string]string{"MAILDX_SQLITE_SYNCHRONOUS": "full"}, "", "suppressions", "list", "--db", db); code != 0 {
+		t.Errorf("suppressions list with MAILDX_SQLITE_SYNCHRONOUS=full: exit %d, %q", code, errOut)
 	}
 }
