@@ -123,19 +123,20 @@ func NewClassifier(k *kb.KB) *Classifier {
 // "a provider's own message beats the enhanced code, which beats the reply
 // code; recognised text beats a vague code".
 const (
-	scoreProviderText = 1000 // a provider entry's phrase (plus the phrase length)
-	scoreContext      = 2000 // the caller knows the reason (WithReason)
-	scoreHex          = 1250 // a vendor's own code is more specific than its prose
-	scoreName         = 1200 // TSS04, S3150, RP-002, ECONNREFUSED …
-	scoreProviderCode = 850  // a provider's own unregistered code (5.7.708)
-	scoreHTTP         = 800  // the HTTP status of the detected provider's API
-	scoreWrapper      = 650  // a library's wrapper code (nodemailer ESOCKET): the text inside says more
-	scoreStatus       = 700  // a registered, specific enhanced code
-	scoreGenericText  = 700  // a phrase of a generic source (plus the phrase length)
-	scoreVagueStatus  = 400  // X.0.0, X.Y.0, X.7.1 …
-	scoreStatusParent = 350  // fallback to X.Y.0 of an unregistered code
-	scoreReply        = 200
-	scoreUndecided    = 50 // entries whose reason is onhold: context, not a verdict
+	scoreProviderText  = 1000 // a provider entry's phrase (plus the phrase length)
+	scoreContext       = 2000 // the caller knows the reason (WithReason)
+	scoreHex           = 1250 // a vendor's own code is more specific than its prose
+	scoreName          = 1200 // TSS04, S3150, RP-002, ECONNREFUSED …
+	scoreProviderCode  = 850  // a provider's own unregistered code (5.7.708)
+	scoreHTTP          = 800  // the HTTP status of the detected provider's API
+	scoreWrapper       = 650  // a library's wrapper code (nodemailer ESOCKET): the text inside says more
+	scoreStatus        = 700  // a registered, specific enhanced code
+	scoreGenericText   = 700  // a phrase of a generic source (plus the phrase length)
+	scoreUnclaimedText = 660  // a provider's phrase without the provider's signal (plus length)
+	scoreVagueStatus   = 400  // X.0.0, X.Y.0, X.7.1 …
+	scoreStatusParent  = 350  // fallback to X.Y.0 of an unregistered code
+	scoreReply         = 200
+	scoreUndecided     = 50 // entries whose reason is onhold: context, not a verdict
 	// A phrase's length is added to its score, so longer phrases win.
 )
 
@@ -269,6 +270,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			switch {
 			case claimed:
 				score = scoreProviderText
+			case e.Provider != "":
+				// A provider's wording seen without that provider's
+				// signal: generic text, but less sure than a specific
+				// enhanced code ("Invalid Address … 5.2.2 Mailbox Full").
+				score = scoreUnclaimedText
 			case e.Reason == "expired":
 				// "Gave up after five days" wraps the last error: the
 				// remote's own words (a full mailbox, a refused
