@@ -46,6 +46,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -363,9 +364,12 @@ func (w *walker) mbox(br *bufio.Reader, name string) error {
 		case len(line) == 0:
 		case skipLine:
 			skipLine = !lineStart
-		case start && bytes.HasPrefix(line, fromLine) && (n == 0 || blank != nil):
+		case start && bytes.HasPrefix(line, fromLine) && (n == 0 || blank != nil || lineStart && fullFromLine.Match(line)):
 			// RFC 4155: a From_ line at the start or after an empty line
 			// begins a new message; the empty line belongs to the separator.
+			// Some writers omit the empty line; a complete From_ line
+			// (sender and asctime date) is taken as a separator anyway,
+			// since prose rarely ends a "From " line with a timestamp.
 			if err := finish(); err != nil {
 				return err
 			}
@@ -392,6 +396,10 @@ func (w *walker) mbox(br *bufio.Reader, name string) error {
 		}
 	}
 }
+
+// fullFromLine is a From_ line with its sender and asctime date
+// ("From MAILER-DAEMON  Thu Jul  2 12:05:05 2020", time zone optional).
+var fullFromLine = regexp.MustCompile(`^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3]?\d \d\d:\d\d(:\d\d)?( [A-Z+-][A-Za-z0-9]{2,5})? \d{4}( [+-]\d{4})?\r?\n$`)
 
 var (
 	fromLine = []byte("From ")

@@ -167,6 +167,20 @@ func TestWalk(t *testing.T) {
 			want:  []got{{Path: "new/1", Data: msgA}},
 		},
 		{
+			// The second From_ line follows a closing MIME boundary with no
+			// empty line between (seen in real bounce collections); a
+			// complete From_ line still separates, a "From " line of prose
+			// does not.
+			name: "mbox without the empty line before a From_ line",
+			files: map[string]string{"box": "From a@example.com  Thu Jul  2 12:05:05 2020\nSubject: 1\n\nbody\nFrom here on, one.\n--b--\n" +
+				"From double-bounce@example.com  Thu Jul  2 12:05:05 2020\nSubject: 2\n\ntwo\n"},
+			path: "box",
+			want: []got{
+				{Path: "box:1", Data: "Subject: 1\n\nbody\nFrom here on, one.\n--b--\n"},
+				{Path: "box:2", Data: "Subject: 2\n\ntwo\n"},
+			},
+		},
+		{
 			name:  "mbox with escaping",
 			files: map[string]string{"box": threeMbox},
 			path:  "box",
