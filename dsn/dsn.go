@@ -41,20 +41,24 @@ type Result struct {
 // diagnosis. DSNAction is the DSN's Action field (RFC 3464 section 2.3.3);
 // it is named dsn_action in JSON because "action" is the diagnosis' advice.
 type Bounce struct {
-	File         string `json:"file,omitempty"`
-	Recipient    string `json:"recipient"`
-	DSNAction    string `json:"dsn_action,omitempty"`
-	DSNStatus    string `json:"dsn_status,omitempty"`
-	Diagnostic   string `json:"diagnostic,omitempty"`
-	RemoteMTA    string `json:"remote_mta,omitempty"`
-	ReportingMTA string `json:"reporting_mta,omitempty"`
-	Command      string `json:"command,omitempty"`
-	Date         string `json:"date,omitempty"`
-	MessageID    string `json:"message_id,omitempty"`
-	Subject      string `json:"subject,omitempty"`
-	From         string `json:"from,omitempty"`
-	FeedbackType string `json:"feedback_type,omitempty"`
-	DecodedBy    string `json:"decoded_by"`
+	File       string `json:"file,omitempty"`
+	Recipient  string `json:"recipient"`
+	DSNAction  string `json:"dsn_action,omitempty"`
+	DSNStatus  string `json:"dsn_status,omitempty"`
+	Diagnostic string `json:"diagnostic,omitempty"`
+	// DiagnosticType is the type of the DSN's Diagnostic-Code field:
+	// "smtp" for a remote server's reply, "x-unix" for a local delivery
+	// program (Postfix pipe/local), "x-postfix", …
+	DiagnosticType string `json:"diagnostic_type,omitempty"`
+	RemoteMTA      string `json:"remote_mta,omitempty"`
+	ReportingMTA   string `json:"reporting_mta,omitempty"`
+	Command        string `json:"command,omitempty"`
+	Date           string `json:"date,omitempty"`
+	MessageID      string `json:"message_id,omitempty"`
+	Subject        string `json:"subject,omitempty"`
+	From           string `json:"from,omitempty"`
+	FeedbackType   string `json:"feedback_type,omitempty"`
+	DecodedBy      string `json:"decoded_by"`
 }
 
 // Options adjust Parse.

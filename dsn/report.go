@@ -124,6 +124,15 @@ func typed(v string) string {
 	return strings.TrimSpace(v)
 }
 
+// fieldType returns the lower-cased type of a typed field ("smtp" of
+// "smtp; 550 …"), or "" when it has none.
+func fieldType(v string) string {
+	if i := strings.IndexByte(v, ';'); i >= 0 && i < 12 && !strings.ContainsAny(v[:i], " <@") {
+		return strings.ToLower(strings.TrimSpace(v[:i]))
+	}
+	return ""
+}
+
 func cleanAddress(a string) string {
 	a = strings.TrimSpace(typed(a))
 	a = strings.Trim(a, "<>\"' ")
@@ -165,6 +174,7 @@ func (m *parsed) dsnResults(opts Options) []Result {
 				DecodedBy:    "rfc3464",
 			}}
 			r.Diagnostic = completeReply(typed(g.Get("Diagnostic-Code")), text)
+			r.DiagnosticType = fieldType(g.Get("Diagnostic-Code"))
 			if r.Diagnostic == "" || isBareCode(r.Diagnostic) {
 				// Many MTAs leave Diagnostic-Code empty or bare and say it in the text part.
 				if block := bf.blockFor(rcpt); block != "" {
@@ -269,6 +279,12 @@ func Diagnose(r Bounce, lang string) maildx.Diagnosis {
 		text = r.DSNStatus
 	}
 	d := maildx.Explain(text, o...)
+	if r.DiagnosticType == "x-unix" && (d.Reason == "onhold" || d.Reason == "undefined" || d.Reason == "systemerror") {
+		// The text came from a local delivery program (a pipe or
+		// command), not a remote server: when it names no cause, the
+		// program failed.
+		d = maildx.Explain(text, append(o, maildx.WithReason("mailererror"))...)
+	}
 	if r.DSNAction == "failed" && d.ReplyCode == 0 && gaveUpConnecting(r.DSNStatus) {
 		// "failed" with a transient X.4.1/X.4.2 status and no server reply:
 		// no server ever answered, the MTA retried until its queue lifetime
