@@ -41,71 +41,68 @@ func loadLabels(t testing.TB) (map[string][]label, []string) {
 }
 
 // Floors for the corpus agreement; raise them as parsing improves, never
-// lower them to let a change pass.
+// lower them to let a change pass. floorReasonRead counts the rows of
+// labelDoubts as agreeing while maildx still gives the reason noted there.
 const (
-	floorReason    = 0.83
-	floorRecipient = 0.98
-	floorStatus    = 0.98 // labels that are not Sisimai's X.0.9nn placeholders
+	floorReason     = 0.87
+	floorReasonRead = 0.95
+	floorRecipient  = 0.98
+	floorStatus     = 0.98 // labels that are not Sisimai's X.0.9nn placeholders
 )
 
-// Labels we do not chase (read against the emails):
-//   - rfc3464-01: labelled mailboxfull, but the DSN says Status 5.1.1 and
-//     "550 5.1.1 <...>... User Unknown"; userunknown is right.
+// doubt is a labelled row where maildx gives another reason on purpose.
+type doubt struct{ ours, why string }
+
+// labelDoubts are the rows whose label looks wrong after reading the email
+// (the corpus README: "the labels are a yardstick, not a law"). Each names
+// the reason maildx gives and why it is the right one for a sender. The
+// test reports the raw agreement and the agreement with these rows read as
+// noted; a doubt whose row changes is reported, so the list cannot go
+// stale silently.
+var labelDoubts = func() map[string]doubt {
+	const userUnknown = "the remote text says the mailbox does not exist and nothing in the bounce points at a filter; " +
+		"Sisimai files a user-unknown answer from a filtering gateway, or one whose SMTP stage the bounce does not show, as filtered. " +
+		"For the sender the address is dead either way: userunknown, suppress"
+	m := map[string]doubt{
+		"lhost-amavis-03.eml#1":     {"spamdetected", `"554 5.7.0 Reject ... - SPAM": the filter says spam (label notcompliantrfc)`},
+		"lhost-dragonfly-18.eml#1":  {"policyviolation", `"Recipient address rejected: Policy violation" (label securityerror)`},
+		"lhost-dragonfly-19.eml#1":  {"filtered", `"Recipient address rejected: Delivery not authorized": a receiver rule refused the message (label securityerror)`},
+		"lhost-gmail-05.eml#1":      {"policyviolation", `"550 5.7.1 ... Access denied (state 13)": Sendmail's access-map refusal, a local policy (label securityerror)`},
+		"lhost-exim-46.eml#1":       {"requireptr", `"554 5.7.1 [C14] Missing reverse DNS": the cause is named (label blocked)`},
+		"lhost-ezweb-02.eml#1":      {"userunknown", `"550 user unknown (in reply to RCPT TO command)": nothing says suspended (label suspend)`},
+		"lhost-postfix-74.eml#1":    {"badreputation", `Yahoo "[TSS04] ... deferred due to unexpected volume or user complaints": reputation (label rejected)`},
+		"rhost-yahooinc-02.eml#1":   {"badreputation", `Yahoo "[TSS04] ... deferred due to unexpected volume or user complaints": reputation (label rejected)`},
+		"lhost-postfix-77.eml#1":    {"rejected", `SES "Email address is not verified. The following identities failed the check": the sender identity, not relaying (label norelaying)`},
+		"lhost-sendmail-09.eml#1":   {"notcompliantrfc", `"554 5.7.9 Header error": a malformed message (label policyviolation)`},
+		"rfc3464-01.eml#1":          {"userunknown", `Status 5.1.1, "550 5.1.1 <...>... User Unknown" (label mailboxfull)`},
+		"rfc3464-53.eml#1":          {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
+		"rfc3464-64.eml#1":          {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
+		"rhost-gsuite-04.eml#1":     {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
+		"lhost-v5sendmail-06.eml#1": {"networkerror", `"Deferred: Connection timed out during user open": nothing about relaying (label norelaying)`},
+		"lhost-v5sendmail-07.eml#1": {"hostunknown", `"550 Host unknown (Authoritative answer from name server)" (label blocked)`},
+		"rhost-franceptt-12.eml#1":  {"blocked", `"554 5.7.1 ... Client host rejected": the sending host is refused (label policyviolation)`},
+		"rhost-nttdocomo-02.eml#1":  {"filtered", `"550 Unknown user" at DATA, after RCPT was accepted: the recipient exists and a receiver rule refused the message (label rejected)`},
+	}
+	for _, f := range []string{"lhost-mcafee-01.eml#1", "lhost-mcafee-04.eml#1", "lhost-mfilter-03.eml#1", "lhost-mxlogic-03.eml#1",
+		"lhost-surfcontrol-01.eml#1", "lhost-x2-02.eml#1", "lhost-x2-02.eml#3", "lhost-zoho-02.eml#1", "lhost-zoho-03.eml#1",
+		"lhost-yahoo-06.eml#1", "rhost-gsuite-08.eml#1", "rfc3464-35.eml#3", "lhost-amazonses-02.eml#1",
+		"lhost-amazonworkmail-02.eml#1", "lhost-exchange2003-04.eml#1"} {
+		m[f] = doubt{"userunknown", userUnknown}
+	}
+	return m
+}()
+
+// Other rows we read differently, without a reason of their own:
 //   - arf-11: the label's recipient is Sisimai's placeholder
 //     (undisclosed-recipient-in-headers@libsisimai.org.invalid) for a
 //     report that names none; maildx reports an empty recipient.
-//   - lhost-googlegroups-*: labelled rejected; Google Groups says the
-//     group may not exist or the sender may not post to it, which the
-//     knowledge base files as a mailing-list restriction
-//     (policyviolation). The localized variants carry no English text.
-//   - lhost-qmail-04/-05/-06: qmail writes "I'm not going to try again;
-//     this message has been in the queue too long": the MTA gave up,
-//     expired; the labels name the last temporary error instead.
 //   - lhost-amazonses-13: an SES Delivery notification to the complaint
 //     simulator; labelled delivered, as read.
-//   - rhost-cox-01: the file holds two bounces without the blank line an
-//     mbox From_ line needs; only the first is read.
-//   - "No MX found for domain", "No mx record found for domain=",
-//     qmail's "couldn't find a mail exchanger or IP address" (5.4.4):
-//     labelled notaccept; a domain without MX and address records cannot
-//     be routed to, hostunknown by our definitions (notaccept is the null
-//     MX or 521/556 of a domain that says it takes no mail).
-//   - Google's "DNS Error: ... responded with code NXDOMAIN Domain name not
-//     found" (rfc3464-53/-64, rhost-gsuite-04): labelled networkerror;
-//     NXDOMAIN means the domain does not exist, hostunknown.
-//   - Yahoo's "[TSS04] ... deferred due to unexpected volume or user
-//     complaints" (lhost-postfix-74, rhost-yahooinc-02): labelled rejected;
-//     the text names complaints, badreputation.
-//   - lhost-amavis-03 "554 5.7.0 Reject ... - SPAM": labelled
-//     notcompliantrfc; the filter says spam, spamdetected.
-//   - "User unknown", "No such user", "Unknown user", "Recipient Not Found"
-//     relayed by a filtering gateway (McAfee, SurfControl, mFILTER, MX
-//     Logic, Zoho, X2, Amazon WorkMail, ezweb/au via Yahoo or Google):
-//     labelled filtered, because Sisimai files a user-unknown answer after
-//     DATA or from a filter product as a filter's verdict. The text names a
-//     mailbox that does not exist: userunknown.
-//   - Gmail's "[...] Access denied (state 13)", Exim's "Recipient address
-//     rejected: Access denied" (lhost-gmail-05, lhost-exim-30): labelled
-//     securityerror / userunknown; the words name a policy refusal and
-//     5.7.1, policyviolation.
-//   - lhost-exim-46 "Missing reverse DNS": labelled blocked; requireptr.
-//   - lhost-postfix-77 (SES "Email address is not verified. The following
-//     identities failed the check"): labelled norelaying; the sender
-//     identity is unverified, rejected.
-//   - lhost-exim-46 "[C14] Missing reverse DNS" at connect: labelled
-//     blocked; requireptr names the cause.
-//   - lhost-sendmail-11/-21: Sendmail gave up after 8 hours ("Message could
-//     not be delivered for 8 hours", Status 4.4.7): expired; the labels
-//     name the last temporary error instead (while lhost-postfix-08/-15/-37
-//     are labelled expired for the same situation).
 //   - Status: Sisimai's X.0.9nn codes (5.0.911, 4.0.947, ...) are its own
 //     placeholders derived from its reason; they are not compared.
 //     lhost-amazonses-17 and lhost-amazonworkmail-05/-07 want 4.4.2, the
 //     code of the last error quoted inside "554 4.4.7 Message expired:
 //     ... <421 4.4.2 Connection timed out>"; the reply's own 4.4.7 is right.
-//   - "User unknown" labelled filtered (mcafee, surfcontrol, mfilter, x2,
-//     zoho, ezweb/docomo hosts): Sisimai infers a content filter from the
-//     product or the carrier; the remote text says the user is unknown.
 
 // TestCorpus parses every bounce of Sisimai's set-of-emails and compares
 // with labels.tsv: recipients (in order), reason, status (where the label
@@ -127,6 +124,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	parseErrors := 0
+	seenDoubts := map[string]bool{}
 	for _, path := range files {
 		// Read the file as the CLI does: some corpus files are mbox
 		// files holding more than one bounce, labelled one after another.
@@ -157,12 +155,20 @@ func TestCorpus(t *testing.T) {
 			if i >= len(res) {
 				count("recipient", false)
 				count("reason", false)
+				count("reason (read)", false)
 				t.Logf("%s #%s: missing result for %s (want %s)", rel, l.index, l.recipient, l.reason)
 				continue
 			}
 			r := res[i]
 			count("recipient", strings.EqualFold(r.Recipient, l.recipient))
 			count("reason", r.Reason == l.reason)
+			key := strings.TrimPrefix(rel, "maildir/") + "#" + l.index
+			d, doubted := labelDoubts[key]
+			count("reason (read)", r.Reason == l.reason || doubted && r.Reason == d.ours)
+			if doubted && r.Reason != d.ours {
+				t.Errorf("%s: doubted label %s now reads %s, not %s: update labelDoubts", key, l.reason, r.Reason, d.ours)
+			}
+			seenDoubts[key] = true
 			count("hard_bounce", fmt.Sprint(r.HardBounce) == l.hard)
 			if !pseudoStatus(l.status) && l.status != "" {
 				count("status", statusOf(r) == l.status)
@@ -173,7 +179,7 @@ func TestCorpus(t *testing.T) {
 			if l.reply != "" {
 				count("reply_code", fmt.Sprint(r.ReplyCode) == l.reply)
 			}
-			if r.Reason != l.reason || !strings.EqualFold(r.Recipient, l.recipient) {
+			if (r.Reason != l.reason && !doubted) || !strings.EqualFold(r.Recipient, l.recipient) {
 				t.Logf("%s #%s: got %s %s, want %s %s [%s] %q", rel, l.index, r.Recipient, r.Reason, l.recipient, l.reason, r.DecodedBy, squeeze(r.Diagnostic, 160))
 			}
 		}
@@ -183,14 +189,22 @@ func TestCorpus(t *testing.T) {
 	}
 	_ = order
 	var b strings.Builder
-	for _, f := range []string{"recipient", "reason", "status", "reply_code", "hard_bounce"} {
+	for k := range labelDoubts {
+		if !seenDoubts[k] {
+			t.Errorf("labelDoubts: %s is not a labelled row with a result", k)
+		}
+	}
+	for _, f := range []string{"recipient", "reason", "reason (read)", "status", "reply_code", "hard_bounce"} {
 		if x := fields[f]; x != nil {
-			fmt.Fprintf(&b, "  %-12s %4d/%4d  %5.1f%%\n", f, x.ok, x.n, 100*float64(x.ok)/float64(x.n))
+			fmt.Fprintf(&b, "  %-14s %4d/%4d  %5.1f%%\n", f, x.ok, x.n, 100*float64(x.ok)/float64(x.n))
 		}
 	}
 	t.Logf("corpus agreement (%d files, %d parse errors):\n%s", len(files), parseErrors, b.String())
 	if x := fields["reason"]; x != nil && float64(x.ok)/float64(x.n) < floorReason {
 		t.Errorf("reason agreement below floor %.2f", floorReason)
+	}
+	if x := fields["reason (read)"]; x != nil && float64(x.ok)/float64(x.n) < floorReasonRead {
+		t.Errorf("reason agreement with the doubted labels read as noted below floor %.2f", floorReasonRead)
 	}
 	if x := fields["recipient"]; x != nil && float64(x.ok)/float64(x.n) < floorRecipient {
 		t.Errorf("recipient agreement below floor %.2f", floorRecipient)
