@@ -300,6 +300,9 @@ func (m *parsed) textResults(opts Options) []Result {
 			continue
 		}
 		seen[key] = true
+		if helpAddress(text, loc[0]) {
+			continue // and its later mentions, in any language
+		}
 		block := bf.blockFor(addr)
 		if block == "" {
 			continue
@@ -489,6 +492,15 @@ var qmailGiveUp = regexp.MustCompile(`(?i)\bgiving up on \[?[0-9a-z][0-9a-z.:-]{
 
 func dropQmailTrailer(b string) string {
 	return strings.TrimSpace(qmailGiveUp.ReplaceAllString(b, " "))
+}
+
+// helpAddress reports an address offered for help ("For further
+// assistance, please contact <support@example.net>"): the reporting
+// site's helpdesk, not a failed recipient.
+func helpAddress(text string, at int) bool {
+	start := strings.LastIndexByte(text[:at], '\n') + 1
+	line := strings.ToLower(text[start:at])
+	return strings.Contains(line, "contact") || strings.Contains(line, "assistance")
 }
 
 // greeting reports an address in a salutation ("Hello kijitora@...,").
