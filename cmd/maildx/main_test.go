@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,35 @@ func TestParseCLI(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, nil, "", "parse", filepath.Join(dir, "missing.eml")); code != 1 || !strings.Contains(errOut, "missing.eml") {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// TestParseTableBlocks: the table streams in blocks of tableBlock rows,
+// and no row is lost or doubled at a block boundary.
+func TestParseTableBlocks(t *testing.T) {
+	data, err := os.ReadFile("../../dsn/testdata/set-of-emails/maildir/lhost-postfix-05.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mbox strings.Builder
+	n := tableBlock + 10
+	for range n {
+		mbox.WriteString("From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n")
+		mbox.Write(data)
+		mbox.WriteString("\n")
+	}
+	path := filepath.Join(t.TempDir(), "box")
+	os.WriteFile(path, []byte(mbox.String()), 0o644)
+	out, _, code := runCLI(t, nil, "", "parse", path)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != n+1 || !strings.HasPrefix(lines[0], "FILE") || strings.Count(out, "kijitora@example.org") != n {
+		t.Errorf("want a header and %d rows, got %d lines", n, len(lines))
+	}
+	if !strings.Contains(lines[n], "box:"+strconv.Itoa(n)) {
+		t.Errorf("last row %q", lines[n])
 	}
 }
 

@@ -38,7 +38,8 @@ large providers. A message that is not a bounce yields nothing.
 
 --json writes JSON Lines: one object per recipient, in the order the bounce
 lists them, with the diagnosis fields (docs/diagnosis.md) and the bounce's
-own fields (docs/parse.md). Without --json a table is printed. A summary
+own fields (docs/parse.md). Without --json a table is printed, aligned in
+blocks of 256 rows as it streams. A summary
 goes to stderr when more than one message was read. An unreadable or
 malformed message is reported on stderr with its path; the others are still
 processed and the exit status is 1.
@@ -142,6 +143,12 @@ func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON 
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Path, r.Recipient, r.Reason, bounce, r.Action,
 					strings.Join(r.Codes, " "), r.Title)
+				if st.recipients%tableBlock == 0 {
+					// The table streams: columns are aligned within
+					// blocks of rows, so memory stays bounded on a
+					// large mbox and the first rows show at once.
+					tw.Flush()
+				}
 			}
 			return nil
 		}, reportErr)
@@ -166,6 +173,10 @@ func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON 
 	}
 	return nil
 }
+
+// tableBlock is the number of table rows aligned together before they
+// are written.
+const tableBlock = 256
 
 // parseSummary writes one line to stderr: counts, then recipients by
 // reason, most frequent first (ties by name, so the line is stable).
