@@ -255,7 +255,11 @@ func TestExplainMatchesLegacy(t *testing.T) {
 func TestDecodeExplainRequestMatchesDecoder(t *testing.T) {
 	bodies := []string{`{}`, ` { } `, `{"text":"x"}`, `{"text":"x","lang":"de"}`, `{"lang":"en","text":"a\"b\\c\u00e9\n\/"}`,
 		`{"text":"550","text":"421"}`, "{\"text\":\"\xff\"}", `{"text":"\ud800"}`, "\t{\"text\" :\r\n\"x\"}\n", `{"text":"x"`, `{"text":"x\"}`,
-		`{"text":"x",}`, `{,}`, `{"text":"x"}}`, `{"text":"x"} {}`, `{"TEXT":"x"}`, `{"text":"\u00"}`, `{"text":"\x"}`, `{"text":"a\`}
+		`{"text":"x",}`, `{,}`, `{"text":"x"}}`, `{"text":"x"} {}`, `{"TEXT":"x"}`, `{"text":"\u00"}`, `{"text":"\x"}`, `{"text":"a\`,
+		`{"text":"\b\f\n\r\t\/\\\"\u0000\u001F\u00e9\u00E9\u20AC"}`, `{"text":"\ud83d\ude00 \uD83D\uDE00"}`, `{"text":"\ud800"}`,
+		`{"text":"\udc00\ud800"}`, `{"text":"\ud800\u0041"}`, `{"text":"\ud800\ud800\udc00"}`, `{"text":"\ud800\uZZZZ"}`, `{"text":"\ud800\"}`,
+		`{"text":"\ud800\n"}`, `{"text":"\'"}`, `{"text":"\u12"}`, `{"text":"\u12g4"}`, `{"lang":"\u0064e","text":"x"}`, `{"te\u0078t":"x"}`,
+		`{"text":"` + strings.Repeat(`\"quoted\"\n`, 100) + `"}`, "{\"text\":\"\\n\xff\"}", "{\"text\":\"\\\x01\"}"}
 	for _, text := range explainTexts(t)[:50] {
 		b, _ := json.Marshal(text)
 		bodies = append(bodies, `{"text":`+string(b)+`}`, `{"lang":"de","text":`+string(b)+`}`)
@@ -263,11 +267,19 @@ func TestDecodeExplainRequestMatchesDecoder(t *testing.T) {
 	for _, body := range bodies {
 		checkDecodeExplainRequest(t, body)
 	}
+	// The fast path must take the usual escapes, or the handler would pay
+	// for encoding/json after all.
+	for _, body := range []string{`{"text":"a\"b\\c\u00e9\n\/"}`, `{"text":"\ud83d\ude00 \ud800"}`, `{"text":"` + strings.Repeat(`\"quoted\"\n`, 100) + `"}`} {
+		if _, ok := decodeExplainRequest([]byte(body)); !ok {
+			t.Errorf("%.50q: fast path refused", body)
+		}
+	}
 }
 
 func FuzzDecodeExplainRequest(f *testing.F) {
 	f.Add(`{"text":"550 5.1.1 user unknown","lang":"de"}`)
 	f.Add(`{"text":"a\"b\\c\u00e9\n\/"}`)
+	f.Add(`{"text":"\ud83d\ude00\ud800\u0041\uDC00x","lang":"de"}`)
 	f.Fuzz(func(t *testing.T, body string) { checkDecodeExplainRequest(t, body) })
 }
 
