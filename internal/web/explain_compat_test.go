@@ -330,3 +330,35 @@ func TestReadBodyMatchesMaxBytesReader(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainBypassMatchesMux holds ServeHTTP's direct dispatch of POST
+// /api/v1/explain to what the mux does with the same requests.
+func TestExplainBypassMatchesMux(t *testing.T) {
+	s := New(testOptions).(*server)
+	viaMux := func(w http.ResponseWriter, r *http.Request) {
+		for _, sh := range &securityHeaders {
+			w.Header()[sh.key] = sh.value
+		}
+		s.mux.ServeHTTP(w, r)
+	}
+	for _, method := range []string{"POST", "GET", "PUT"} {
+		for _, target := range []string{"/api/v1/explain", "/api/v1/explain?lang=de", "/api/v1/%65xplain", "/api/v1/explain%2F", "/api/v1//explain",
+			"/api/v1/./explain", "/api/v1/explain/", "//api/v1/explain", "/API/v1/explain", "http://example.com/api/v1/explain"} {
+			newReq := func() *http.Request {
+				r := httptest.NewRequest(method, target, strings.NewReader(`{"text":"550 5.1.1 unknown"}`))
+				r.Header.Set("Content-Type", "application/json")
+				return r
+			}
+			got, want := httptest.NewRecorder(), httptest.NewRecorder()
+			gotReq, wantReq := newReq(), newReq()
+			s.ServeHTTP(got, gotReq)
+			viaMux(want, wantReq)
+			got.Header().Del("X-Request-Id")
+			want.Header().Del("X-Request-Id")
+			if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) || gotReq.Pattern != wantReq.Pattern {
+				t.Errorf("%s %s: got %d %q %v %.100s\nwant %d %q %v %.100s", method, target, got.Code, gotReq.Pattern, got.Header(), got.Body.Bytes(),
+					want.Code, wantReq.Pattern, want.Header(), want.Body.Bytes())
+			}
+		}
+	}
+}

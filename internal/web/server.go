@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -99,6 +100,10 @@ type server struct {
 	metrics *metrics
 	openapi []byte
 
+	// explain is the handler of the hottest route, POST /api/v1/explain,
+	// which ServeHTTP dispatches without the mux (see there).
+	explain http.Handler
+
 	reqPrefix string        // random, per process
 	reqSeq    atomic.Uint64 // request counter for X-Request-Id
 
@@ -158,7 +163,18 @@ func New(opts Options) http.Handler {
 	}
 	s.setupEvents()
 	s.routes()
+	s.explain = s.routeHandler(http.MethodPost, explainPath)
 	return s
+}
+
+// routeHandler returns the handler the mux chose for method and path, a
+// route without wildcards; it panics if that is not a route of its own.
+func (s *server) routeHandler(method, path string) http.Handler {
+	h, pattern := s.mux.Handler(&http.Request{Method: method, URL: &url.URL{Path: path}})
+	if pattern != method+" "+path {
+		panic("web: no route " + method + " " + path)
+	}
+	return h
 }
 
 // NewHTTPServer returns an *http.Server for h with the connection-level
