@@ -81,6 +81,9 @@ var labelDoubts = func() map[string]doubt {
 		"lhost-v5sendmail-06.eml#1": {"networkerror", `"Deferred: Connection timed out during user open": nothing about relaying (label norelaying)`},
 		"lhost-v5sendmail-07.eml#1": {"hostunknown", `"550 Host unknown (Authoritative answer from name server)" (label blocked)`},
 		"rhost-franceptt-12.eml#1":  {"blocked", `"554 5.7.1 ... Client host rejected": the sending host is refused (label policyviolation)`},
+		"lhost-sendmail-11.eml#1":   {"expired", `Sendmail gave up after 8 hours ("Message could not be delivered for 8 hours") with a DNS failure as the last error: no server ever answered, so the message expired, as lhost-postfix-08/-15/-37 are labelled (label networkerror)`},
+		"lhost-sendmail-21.eml#1":   {"expired", `Sendmail gave up after 8 hours; the last error "Connection refused" means no server ever answered: expired (label blocked)`},
+		"rhost-aol-06.eml#1":        {"networkerror", `"Name service error ... Malformed or unexpected name server reply": the recipient's DNS is broken, which says nothing about whether the domain takes mail (label notaccept)`},
 		"rhost-nttdocomo-02.eml#1":  {"filtered", `"550 Unknown user" at DATA, after RCPT was accepted: the recipient exists and a receiver rule refused the message (label rejected)`},
 	}
 	for _, f := range []string{"lhost-mcafee-01.eml#1", "lhost-mcafee-04.eml#1", "lhost-mfilter-03.eml#1", "lhost-mxlogic-03.eml#1",
