@@ -260,7 +260,9 @@ func (bs *blocks) collect(i int, addr string) string {
 		}
 		j = k
 	}
-	return strings.Join(b, " ")
+	// Lines stay lines: a reply code at the start of one is a reply
+	// ("----- Transcript of session follows -----" then "550 …").
+	return strings.Join(b, "\n")
 }
 
 // looksLikeError reports whether a block says anything the classifier
