@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -121,6 +124,55 @@ func BenchmarkExplainLoopback(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// TestServeUnderLoad serves the site with NewHTTPServer's settings on
+// $MAILDX_LOAD_ADDR for $MAILDX_LOAD_SECONDS (default 20) so that an
+// outside load generator can drive it, and reports what the server
+// allocated and collected per POST /api/v1/explain meanwhile; without
+// MAILDX_LOAD_ADDR it is skipped. With -cpuprofile it profiles the server
+// under real connections, for example:
+//
+//	MAILDX_LOAD_ADDR=127.0.0.1:18099 go test ./internal/web -run TestServeUnderLoad -v -cpuprofile cpu.prof &
+//	sleep 3; wrk -t1 -c32 -d15s -s bench/out/explain.lua http://127.0.0.1:18099/api/v1/explain
+//
+// (bench/serve.sh writes explain.lua; GOGC=400 collects as maildx serve
+// does.) The counting starts 2 s after the server, so a 2 s wrk warm-up is
+// not counted.
+func TestServeUnderLoad(t *testing.T) {
+	addr := os.Getenv("MAILDX_LOAD_ADDR")
+	if addr == "" {
+		t.Skip("MAILDX_LOAD_ADDR is not set")
+	}
+	secs := 20
+	if v := os.Getenv("MAILDX_LOAD_SECONDS"); v != "" {
+		var err error
+		if secs, err = strconv.Atoi(v); err != nil || secs <= 0 {
+			t.Fatalf("MAILDX_LOAD_SECONDS=%q: want a number of seconds", v)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{}).(*server)
+	srv := NewHTTPServer(addr, s, nil)
+	go srv.Serve(ln)
+	defer srv.Close()
+	time.Sleep(2 * time.Second)
+	rm := s.metrics.byRoute[explainPattern]
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n0 := rm.count.Load()
+	time.Sleep(time.Duration(secs) * time.Second)
+	runtime.ReadMemStats(&after)
+	n := rm.count.Load() - n0
+	if n == 0 {
+		t.Fatal("no POST /api/v1/explain arrived")
+	}
+	t.Logf("%d requests in %d s: %.1f allocations and %.0f bytes per request; %d collections (every %d requests), %v stopped in all, heap %d MB",
+		n, secs, float64(after.Mallocs-before.Mallocs)/float64(n), float64(after.TotalAlloc-before.TotalAlloc)/float64(n),
+		after.NumGC-before.NumGC, n/uint64(max(1, after.NumGC-before.NumGC)), time.Duration(after.PauseTotalNs-before.PauseTotalNs), after.HeapAlloc>>20)
 }
 
 // newBenchServer serves the site with a fresh SQLite store on 127.0.0.1.
