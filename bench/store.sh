@@ -10,13 +10,17 @@
 # (see docs/store.md).
 #
 # The ROWS-event SQLite file is generated once into $TMPDIR/maildx-bench-ROWS.db
-# (about 1.5 GB for 1,000,000) and reused by later runs; delete it to regenerate.
+# (about 1.5 GB for 1,000,000, ~8 minutes) and reused by later runs; delete it
+# to regenerate. On PostgreSQL each large benchmark generates its ROWS events in
+# a fresh database with one INSERT ... SELECT (1,000,000: ~1.5-2.5 minutes)
+# and drops it afterwards (store/storetest). Record `nproc` and `uptime` with
+# the numbers: on a shared 2-core machine p99 follows the load.
 #
 # Usage: bench/store.sh [ROWS]     (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MAILDX_BENCH_ROWS=${1:-1000000}
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uptime)"
 go test -run '^$' -bench 'BenchmarkAddEventsBatch100|BenchmarkAddEventSingle' -benchtime 3s ./store | grep -E 'Benchmark|ok|FAIL'
 go test -run '^$' -bench 'BenchmarkListEventsPage|BenchmarkStorageBytesPerEvent' -benchtime 2000x -timeout 60m ./store | grep -E 'Benchmark|generated|ok|FAIL'
 go test -run '^$' -bench 'BenchmarkEventsAPIPage' -benchtime 2000x -timeout 60m ./internal/web | grep -E 'Benchmark|generated|ok|FAIL'
