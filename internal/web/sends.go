@@ -255,6 +255,18 @@ func (s *server) showSuppressions(w http.ResponseWriter, r *http.Request, lang s
 	s.render(w, status, "suppressions", p)
 }
 
+// suppressionForm reads the post of a suppression page form (add, remove)
+// and checks the session; it has answered when ok is false.
+func (s *server) suppressionForm(w http.ResponseWriter, r *http.Request) (lang string, ok bool) {
+	lang = pageLang(w, r)
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest)
+		return lang, false
+	}
+	return lang, s.pageAuth(w, r, lang)
+}
+
 // maxNoteRunes bounds the note of an address added in the form.
 const maxNoteRunes = 500
 
@@ -263,13 +275,8 @@ const maxNoteRunes = 500
 // the list filtered to the address. A refused address re-renders the page
 // with the message beside the field and what was typed kept.
 func (s *server) uiAddSuppression(w http.ResponseWriter, r *http.Request) {
-	lang := pageLang(w, r)
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest)
-		return
-	}
-	if !s.pageAuth(w, r, lang) {
+	lang, ok := s.suppressionForm(w, r)
+	if !ok {
 		return
 	}
 	addr := strings.TrimSpace(r.PostForm.Get("address"))
@@ -300,13 +307,8 @@ func (s *server) uiAddSuppression(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) uiRemoveSuppression(w http.ResponseWriter, r *http.Request) {
-	lang := pageLang(w, r)
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest)
-		return
-	}
-	if !s.pageAuth(w, r, lang) {
+	_, ok := s.suppressionForm(w, r)
+	if !ok {
 		return
 	}
 	addr := r.PostForm.Get("address")
