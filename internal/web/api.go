@@ -109,7 +109,7 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 	// struct's fields apart, so a pointer in req.Text would move the text's
 	// string header to the heap along with req.Lang.
 	var (
-		req     ExplainRequest // all but Text
+		req     ExplainRequest // the request but its Text: use text and hasText
 		text    string
 		hasText bool
 	)
