@@ -20,6 +20,7 @@ import (
 
 	"github.com/maildx/maildx/event"
 	"github.com/maildx/maildx/store"
+	"github.com/maildx/maildx/store/storetest"
 )
 
 // BenchmarkAPIExplain measures POST /api/v1/explain through the whole
@@ -175,10 +176,16 @@ func TestServeUnderLoad(t *testing.T) {
 		after.NumGC-before.NumGC, n/uint64(max(1, after.NumGC-before.NumGC)), time.Duration(after.PauseTotalNs-before.PauseTotalNs), after.HeapAlloc>>20)
 }
 
-// newBenchServer serves the site with a fresh SQLite store on 127.0.0.1.
-func newBenchServer(b *testing.B) *httptest.Server {
+// newBenchServer serves the site with a fresh store on 127.0.0.1: a SQLite
+// file, or for backend "postgres" a throwaway PostgreSQL database (skipped
+// when no server is reachable; see store/storetest).
+func newBenchServer(b *testing.B, backend string) *httptest.Server {
 	b.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	dsn := filepath.Join(b.TempDir(), "bench.db")
+	if backend == "postgres" {
+		dsn = storetest.NewPostgresDB(b, storetest.PostgresDSN(b))
+	}
+	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -220,10 +227,20 @@ func postAll(b *testing.B, url string, bodies [][]byte, headers []map[string]str
 	b.ReportMetric(float64(b.N*perRequest)/b.Elapsed().Seconds(), "events/s")
 }
 
+// benchBackends runs a benchmark against SQLite and PostgreSQL.
+func benchBackends(b *testing.B, f func(b *testing.B, backend string)) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) { f(b, backend) })
+	}
+}
+
 // BenchmarkWebhookSendGridBatch100 posts signed SendGrid batches of 100
-// events over HTTP on 127.0.0.1 into SQLite (target ≥ 5,000 events/s).
-func BenchmarkWebhookSendGridBatch100(b *testing.B) {
-	srv := newBenchServer(b)
+// events over HTTP on 127.0.0.1 into SQLite and PostgreSQL (target on
+// SQLite ≥ 5,000 events/s).
+func BenchmarkWebhookSendGridBatch100(b *testing.B) { benchBackends(b, benchSendGridBatch100) }
+
+func benchSendGridBatch100(b *testing.B, backend string) {
+	srv := newBenchServer(b, backend)
 	key := testSGKey()
 	bodies := make([][]byte, b.N)
 	headers := make([]map[string]string, b.N)
@@ -236,9 +253,12 @@ func BenchmarkWebhookSendGridBatch100(b *testing.B) {
 }
 
 // BenchmarkWebhookMailgunSingle posts single signed Mailgun events over HTTP
-// on 127.0.0.1 into SQLite (target ≥ 1,500 events/s).
-func BenchmarkWebhookMailgunSingle(b *testing.B) {
-	srv := newBenchServer(b)
+// on 127.0.0.1 into SQLite and PostgreSQL (target on SQLite ≥ 1,500
+// events/s).
+func BenchmarkWebhookMailgunSingle(b *testing.B) { benchBackends(b, benchMailgunSingle) }
+
+func benchMailgunSingle(b *testing.B, backend string) {
+	srv := newBenchServer(b, backend)
 	raw := eventTestdata(b, "mailgun/failed-permanent.json")
 	bodies := make([][]byte, b.N)
 	headers := make([]map[string]string, b.N)
