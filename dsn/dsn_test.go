@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -124,4 +125,24 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestHelpAddress(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"For further assistance, please contact <support@example.net>", true},
+		{"If you need help, contact postmaster@example.net", true},
+		{"Please contact: helpdesk@example.net", true},
+		{"Could not contact <user@example.net>: connection refused", false},
+		{"<user@example.net>: host said: 550 unknown user; please contact your administrator", false},
+		{"user@example.net", false},
+	} {
+		at := strings.IndexByte(c.text, '@')
+		at = strings.LastIndexAny(c.text[:at], " <:") + 1
+		if got := helpAddress(c.text, at); got != c.want {
+			t.Errorf("helpAddress(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
 }

@@ -502,7 +502,11 @@ func dropQmailTrailer(b string) string {
 func helpAddress(text string, at int) bool {
 	start := strings.LastIndexByte(text[:at], '\n') + 1
 	line := strings.ToLower(text[start:at])
-	return strings.Contains(line, "contact") || strings.Contains(line, "assistance")
+	before := strings.TrimRight(line, " \t<:")
+	// "contact" right before the address, in a request for help: "could
+	// not contact <rcpt>" is an error about the recipient, not a helpdesk.
+	return strings.HasSuffix(before, "contact") &&
+		(strings.Contains(line, "please") || strings.Contains(line, "assistance") || strings.Contains(line, "help"))
 }
 
 // greeting reports an address in a salutation ("Hello kijitora@...,").
