@@ -2,7 +2,6 @@ package maildx
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -119,77 +118,83 @@ func (in *input) readJSON(t string) string {
 			return t
 		}
 	}
-	var v any
-	if err := json.Unmarshal([]byte(t), &v); err != nil {
+	// Sized for the usual error object; a larger document grows it.
+	doc, ok := parseJSON(t, make([]jsonNode, 0, 16))
+	if !ok {
 		return t
 	}
-	var parts []string
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		if depth > 6 {
-			return
-		}
-		switch x := v.(type) {
-		case []any:
-			for _, e := range x {
-				walk(e, depth+1)
-			}
-		case map[string]any:
-			if in.jsonProvider == "" {
-				for _, h := range jsonProviderKeys {
-					if _, ok := x[h.key]; ok {
-						in.jsonProvider = h.provider
-						break
-					}
-				}
-			}
-			for _, k := range jsonKeys {
-				val, ok := x[k]
-				if !ok {
-					continue
-				}
-				switch val := val.(type) {
-				case string:
-					switch k {
-					case "code":
-						if in.jsonCode == "" {
-							in.jsonCode = val
-						}
-						parts = append(parts, val)
-					case "command":
-						in.jsonCommand = val
-					case "response":
-						if in.jsonResponse == "" {
-							in.jsonResponse = val
-						}
-						parts = append(parts, val)
-					default:
-						parts = append(parts, val)
-					}
-				case float64:
-					n := int(val)
-					switch k {
-					case "code", "responseCode":
-						// An SMTP reply code (nodemailer, Mailgun's delivery-status).
-						if smtpcode.ValidReply(n) && in.reply == 0 {
-							in.reply = n
-						}
-					case "statusCode", "status", "http_status":
-						if n >= 100 && n < 600 && in.httpStatus == 0 {
-							in.httpStatus = n
-						}
-					}
-				case map[string]any, []any:
-					walk(val, depth+1)
-				}
-			}
-		}
-	}
-	walk(v, 0)
+	var pbuf [8]string
+	parts := in.walkJSON(doc, 0, 0, pbuf[:0])
 	if len(parts) == 0 {
 		return t
 	}
 	return strings.Join(parts, "\n")
+}
+
+// walkJSON collects the text fields of node n and what they say about the
+// error, depth levels down (at most 6): the known keys of an object in the
+// order of jsonKeys, arrays element by element.
+func (in *input) walkJSON(doc jsonDoc, n int32, depth int, parts []string) []string {
+	if depth > 6 {
+		return parts
+	}
+	switch doc[n].kind {
+	case 'a':
+		for c := doc[n].first; c >= 0; c = doc[c].next {
+			parts = in.walkJSON(doc, c, depth+1, parts)
+		}
+	case 'o':
+		if in.jsonProvider == "" {
+			for _, h := range jsonProviderKeys {
+				if doc.member(n, h.key) >= 0 {
+					in.jsonProvider = h.provider
+					break
+				}
+			}
+		}
+		for _, k := range jsonKeys {
+			c := doc.member(n, k)
+			if c < 0 {
+				continue
+			}
+			switch v := &doc[c]; v.kind {
+			case 's':
+				switch k {
+				case "code":
+					if in.jsonCode == "" {
+						in.jsonCode = v.val
+					}
+					parts = append(parts, v.val)
+				case "command":
+					in.jsonCommand = v.val
+				case "response":
+					if in.jsonResponse == "" {
+						in.jsonResponse = v.val
+					}
+					parts = append(parts, v.val)
+				default:
+					parts = append(parts, v.val)
+				}
+			case 'n':
+				f, _ := strconv.ParseFloat(v.val, 64)
+				n := int(f)
+				switch k {
+				case "code", "responseCode":
+					// An SMTP reply code (nodemailer, Mailgun's delivery-status).
+					if smtpcode.ValidReply(n) && in.reply == 0 {
+						in.reply = n
+					}
+				case "statusCode", "status", "http_status":
+					if n >= 100 && n < 600 && in.httpStatus == 0 {
+						in.httpStatus = n
+					}
+				}
+			case 'o', 'a':
+				parts = in.walkJSON(doc, c, depth+1, parts)
+			}
+		}
+	}
+	return parts
 }
 
 // jsonProviderKeys name the provider whose payloads carry a key.

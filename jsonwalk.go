@@ -1,0 +1,322 @@
+package maildx
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonNode is one value of a JSON document read by parseJSON: the nodes of
+// a document sit in one slice, children linked through first/next, so that
+// reading the small objects people paste costs no reflection and, for
+// texts without escapes, no copies.
+type jsonNode struct {
+	kind  byte   // 's' string, 'n' number, 'o' object, 'a' array, 'l' true/false/null
+	key   string // the member name, for a member of an object
+	val   string // a string's decoded value, a number's text
+	first int32  // first child of an object or array, -1 if none
+	next  int32  // next sibling, -1 if none
+}
+
+// maxJSONDepth is encoding/json's nesting limit: deeper documents are
+// invalid there, so they are here.
+const maxJSONDepth = 10000
+
+// parseJSON reads the JSON document t into nodes (node 0 is the root). It
+// accepts exactly what encoding/json's Unmarshal into an any accepts:
+// RFC 8259 syntax, white space around, numbers that fit a float64, at most
+// 10,000 levels of nesting; strings are decoded as encoding/json decodes
+// them (invalid UTF-8 and unpaired surrogates become U+FFFD).
+func parseJSON(t string, nodes []jsonNode) (jsonDoc, bool) {
+	p := jsonParser{s: t, nodes: nodes[:0]}
+	p.space()
+	if _, ok := p.value(0); !ok {
+		return nil, false
+	}
+	p.space()
+	return p.nodes, p.i == len(p.s)
+}
+
+// jsonDoc is a parsed document; node 0 is the root.
+type jsonDoc []jsonNode
+
+type jsonParser struct {
+	s     string
+	i     int
+	nodes []jsonNode
+}
+
+func (p *jsonParser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n' || p.s[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *jsonParser) add(kind byte, val string) int32 {
+	p.nodes = append(p.nodes, jsonNode{kind: kind, val: val, first: -1, next: -1})
+	return int32(len(p.nodes) - 1)
+}
+
+// value reads one value at p.i (white space skipped before it) and
+// returns its node.
+func (p *jsonParser) value(depth int) (int32, bool) {
+	if p.i >= len(p.s) {
+		return 0, false
+	}
+	switch c := p.s[p.i]; {
+	case c == '{' || c == '[':
+		if depth >= maxJSONDepth {
+			return 0, false
+		}
+		n := p.add('a', "")
+		closing := byte(']')
+		if c == '{' {
+			p.nodes[n].kind, closing = 'o', '}'
+		}
+		p.i++
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == closing {
+			p.i++
+			return n, true
+		}
+		last := int32(-1)
+		for {
+			var key string
+			if closing == '}' {
+				k, ok := p.str()
+				if !ok {
+					return 0, false
+				}
+				key = k
+				p.space()
+				if p.i >= len(p.s) || p.s[p.i] != ':' {
+					return 0, false
+				}
+				p.i++
+				p.space()
+			}
+			child, ok := p.value(depth + 1)
+			if !ok {
+				return 0, false
+			}
+			p.nodes[child].key = key
+			if last < 0 {
+				p.nodes[n].first = child
+			} else {
+				p.nodes[last].next = child
+			}
+			last = child
+			p.space()
+			if p.i >= len(p.s) {
+				return 0, false
+			}
+			switch p.s[p.i] {
+			case ',':
+				p.i++
+				p.space()
+			case closing:
+				p.i++
+				return n, true
+			default:
+				return 0, false
+			}
+		}
+	case c == '"':
+		v, ok := p.str()
+		if !ok {
+			return 0, false
+		}
+		return p.add('s', v), true
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(p.s)-p.i >= len(lit) && p.s[p.i:p.i+len(lit)] == lit {
+				p.i += len(lit)
+				return p.add('l', lit), true
+			}
+		}
+		return 0, false
+	case c == '-' || c >= '0' && c <= '9':
+		start := p.i
+		if !p.number() {
+			return 0, false
+		}
+		v := p.s[start:p.i]
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return 0, false // out of float64 range: encoding/json refuses it too
+		}
+		return p.add('n', v), true
+	}
+	return 0, false
+}
+
+// number reads the JSON number grammar at p.i.
+func (p *jsonParser) number() bool {
+	s := p.s
+	i := p.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	p.i = i
+	return true
+}
+
+// str reads a string literal at p.i and returns its decoded value: a
+// substring of the input when it holds no escape and only valid UTF-8.
+func (p *jsonParser) str() (string, bool) {
+	s := p.s
+	if p.i >= len(s) || s[p.i] != '"' {
+		return "", false
+	}
+	start := p.i + 1
+	plain := true
+	for j := start; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			p.i = j + 1
+			if plain {
+				return s[start:j], true
+			}
+			return jsonUnquote(s[start:j])
+		case c == '\\':
+			plain = false
+			j++ // the escaped byte cannot end the literal
+		case c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			plain = false
+		}
+	}
+	return "", false
+}
+
+// jsonUnquote decodes the contents of a string literal as encoding/json
+// does: the escapes of RFC 8259, UTF-16 surrogate pairs, U+FFFD for an
+// unpaired surrogate and for each byte of invalid UTF-8.
+func jsonUnquote(raw string) (string, bool) {
+	var stack [256]byte
+	out := stack[:0]
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '\\':
+			if i+1 == len(raw) {
+				return "", false
+			}
+			switch e := raw[i+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := jsonHex4(raw, i)
+				if !ok {
+					return "", false
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := jsonHex4(raw, i); ok {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							out = utf8.AppendRune(out, d)
+							i += 6
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+				continue
+			default:
+				return "", false
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				out = utf8.AppendRune(out, utf8.RuneError)
+			} else {
+				out = append(out, raw[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return string(out), true
+}
+
+// jsonHex4 decodes the escape \uXXXX at s[i:].
+func jsonHex4(s string, i int) (rune, bool) {
+	if i+6 > len(s) || s[i] != '\\' || s[i+1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for j := i + 2; j < i+6; j++ {
+		c := s[j]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// member returns the value of the object n's member named key – the last
+// one, as encoding/json keeps the last of duplicate names – or -1.
+func (nodes jsonDoc) member(n int32, key string) int32 {
+	found := int32(-1)
+	for c := nodes[n].first; c >= 0; c = nodes[c].next {
+		if nodes[c].key == key {
+			found = c
+		}
+	}
+	return found
+}
