@@ -539,10 +539,17 @@ func appendNormalized(dst []byte, s string) []byte {
 		}
 		line = line[replyPrefixLen(line):]
 		for i := 0; i < len(line); i++ {
-			// Copy a run of ordinary bytes at once.
+			// Copy a run of ordinary bytes at once; a single space between
+			// two of them is its own normal form, so it does not end the run.
 			j := i
-			for j < len(line) && normClass[line[j]] == normCopy {
-				j++
+			for j < len(line) {
+				if normClass[line[j]] == normCopy {
+					j++
+				} else if line[j] == ' ' && j > i && j+1 < len(line) && normClass[line[j+1]] == normCopy {
+					j += 2
+				} else {
+					break
+				}
 			}
 			if j > i {
 				if space {
