@@ -227,7 +227,7 @@ func (a *app) runLogs(ctx context.Context, paths []string, opt logsOptions) erro
 	if err := flush(); err != nil {
 		return err
 	}
-	writeLogSummary(a.stderr, r.Stats(), tally, opt.all)
+	writeLogSummary(a.stderr, r.Stats(), tally, opt.all, opt.lang)
 	if sink != nil {
 		// Store what was read before an interrupt too.
 		if err := sink.flush(); err != nil {
@@ -287,32 +287,46 @@ func logsHeader(lang string) []string {
 	return []string{"TIME", "STATUS", "RECIPIENT", "REASON", "ACTION", "TITLE"}
 }
 
-// writeLogSummary prints the counts after a run.
-func writeLogSummary(w io.Writer, st maillog.Stats, t *maillog.Tally, all bool) {
+// logSummaryText holds the words of the summary, per language.
+var logSummaryText = map[string][8]string{
+	"en": {"lines read: %d, not understood: %d (%.2f%%), without delivery information: %d\n",
+		"queue ids dropped from the full table: %d (their later lines still count, without sender)\n",
+		" (not shown; --all shows them)", "none", "outcomes: %s\n", "by reason", "top recipient domains (failures)", "top relays (failures)"},
+	"de": {"Zeilen gelesen: %d, nicht verstanden: %d (%.2f %%), ohne Zustellinformation: %d\n",
+		"Queue-IDs aus der vollen Tabelle verdrängt: %d (ihre späteren Zeilen zählen weiter, ohne Absender)\n",
+		" (nicht angezeigt; --all zeigt sie)", "keine", "Ergebnisse: %s\n", "nach Grund", "häufigste Empfängerdomains (Fehler)", "häufigste Relays (Fehler)"},
+}
+
+// writeLogSummary prints the counts after a run, in English or German.
+func writeLogSummary(w io.Writer, st maillog.Stats, t *maillog.Tally, all bool, lang string) {
+	txt, ok := logSummaryText[lang]
+	if !ok {
+		txt = logSummaryText["en"]
+	}
 	pct := 0.0
 	if st.Lines > 0 {
 		pct = 100 * float64(st.NotUnderstood) / float64(st.Lines)
 	}
-	fmt.Fprintf(w, "\nlines read: %d, not understood: %d (%.2f%%), without delivery information: %d\n", st.Lines, st.NotUnderstood, pct, st.Other)
+	fmt.Fprintf(w, "\n"+txt[0], st.Lines, st.NotUnderstood, pct, st.Other)
 	if st.Evicted > 0 {
-		fmt.Fprintf(w, "queue ids dropped from the full table: %d (their later lines still count, without sender)\n", st.Evicted)
+		fmt.Fprintf(w, txt[1], st.Evicted)
 	}
 	statuses := t.Statuses()
 	parts := make([]string, 0, len(statuses))
 	for _, c := range statuses {
 		s := fmt.Sprintf("%s %d", c.Key, c.N)
 		if c.Key == string(maillog.StatusSent) && !all {
-			s += " (not shown; --all shows them)"
+			s += txt[2]
 		}
 		parts = append(parts, s)
 	}
 	if len(parts) == 0 {
-		parts = append(parts, "none")
+		parts = append(parts, txt[3])
 	}
-	fmt.Fprintf(w, "outcomes: %s\n", strings.Join(parts, ", "))
-	writeCounts(w, "by reason", t.Reasons())
-	writeCounts(w, "top recipient domains (failures)", t.TopDomains(10))
-	writeCounts(w, "top relays (failures)", t.TopRelays(10))
+	fmt.Fprintf(w, txt[4], strings.Join(parts, ", "))
+	writeCounts(w, txt[5], t.Reasons())
+	writeCounts(w, txt[6], t.TopDomains(10))
+	writeCounts(w, txt[7], t.TopRelays(10))
 }
 
 func writeCounts(w io.Writer, title string, cs []maillog.Count) {

@@ -88,6 +88,16 @@ func TestLogsJSON(t *testing.T) {
 	}
 }
 
+func TestLogsSummaryGerman(t *testing.T) {
+	p := sampleLog(t, "postfix.log", time.Date(2025, 1, 2, 12, 0, 0, 0, time.Local))
+	_, errOut, _ := runLogsCLI(t, "", "logs", "--json", "--lang", "de", p)
+	for _, s := range []string{"Zeilen gelesen: 44", "nicht verstanden: 3", "sent 4 (nicht angezeigt; --all zeigt sie)", "nach Grund:", "häufigste Empfängerdomains (Fehler): example.com"} {
+		if !strings.Contains(errOut, s) {
+			t.Errorf("German summary lacks %q:\n%s", s, errOut)
+		}
+	}
+}
+
 func TestLogsAllSinceAndTable(t *testing.T) {
 	p := sampleLog(t, "postfix.log", time.Date(2025, 1, 2, 12, 0, 0, 0, time.Local))
 	out, _, code := runLogsCLI(t, "", "logs", "--json", "--all", p)

@@ -169,6 +169,9 @@ func TestParseCLI(t *testing.T) {
 	if !strings.Contains(errOut, "b.eml") || !strings.Contains(errOut, "3 messages read, 1 bounces, 1 recipients, 1 unreadable") {
 		t.Errorf("stderr %q", errOut)
 	}
+	if _, errOut, _ := runCLI(t, nil, "", "parse", "--json", "--lang", "de", dir); !strings.Contains(errOut, "3 Nachrichten gelesen, 1 Bounces, 1 Empfänger, 1 unlesbar; nach Grund: userunknown 1") {
+		t.Errorf("German summary %q", errOut)
+	}
 	var r map[string]any
 	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
 		t.Fatalf("want one JSON line: %v\n%s", err, out)

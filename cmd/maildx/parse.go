@@ -163,7 +163,7 @@ func (a *app) runParse(ctx context.Context, paths []string, lang string, asJSON 
 		return err
 	}
 	if st.messages > 1 || st.failed > 0 {
-		a.parseSummary(st)
+		a.parseSummary(st, lang)
 	}
 	if evStore != nil {
 		fmt.Fprintf(a.stderr, "stored in %s: %d new events, %d already stored\n", dbName(db), inserted, stored-inserted)
@@ -180,7 +180,7 @@ const tableBlock = 256
 
 // parseSummary writes one line to stderr: counts, then recipients by
 // reason, most frequent first (ties by name, so the line is stable).
-func (a *app) parseSummary(st parseStats) {
+func (a *app) parseSummary(st parseStats, lang string) {
 	reasons := make([]string, 0, len(st.byReason))
 	for r := range st.byReason {
 		reasons = append(reasons, r)
@@ -195,6 +195,9 @@ func (a *app) parseSummary(st parseStats) {
 	for i, r := range reasons {
 		parts[i] = fmt.Sprintf("%s %d", r, st.byReason[r])
 	}
-	fmt.Fprintf(a.stderr, "%d messages read, %d bounces, %d recipients, %d unreadable; by reason: %s\n",
-		st.messages, st.bounces, st.recipients, st.failed, strings.Join(parts, ", "))
+	format := "%d messages read, %d bounces, %d recipients, %d unreadable; by reason: %s\n"
+	if lang == "de" {
+		format = "%d Nachrichten gelesen, %d Bounces, %d Empfänger, %d unlesbar; nach Grund: %s\n"
+	}
+	fmt.Fprintf(a.stderr, format, st.messages, st.bounces, st.recipients, st.failed, strings.Join(parts, ", "))
 }
