@@ -89,7 +89,7 @@ var labelDoubts = func() map[string]doubt {
 	for _, f := range []string{"lhost-mcafee-01.eml#1", "lhost-mcafee-04.eml#1", "lhost-mfilter-03.eml#1", "lhost-mxlogic-03.eml#1",
 		"lhost-surfcontrol-01.eml#1", "lhost-x2-02.eml#1", "lhost-x2-02.eml#3", "lhost-zoho-02.eml#1", "lhost-zoho-03.eml#1",
 		"lhost-yahoo-06.eml#1", "rhost-gsuite-08.eml#1", "rfc3464-35.eml#3", "lhost-amazonses-02.eml#1",
-		"lhost-amazonworkmail-02.eml#1", "lhost-exchange2003-04.eml#1"} {
+		"lhost-amazonworkmail-02.eml#1", "lhost-exchange2003-04.eml#1", "lhost-postfix-07.eml#1"} {
 		m[f] = doubt{"userunknown", userUnknown}
 	}
 	return m

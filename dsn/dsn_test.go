@@ -146,3 +146,23 @@ func TestHelpAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestNotARecipient(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"Message-Id: <0AE85451-E088@example.jp>", true},
+		{"\tfor <shironeko@example.co.jp>; Thu, 29 Apr 2009 23:34:45 +0900", true},
+		{"by mx.example.net (Postfix) with ESMTP id 1 for user@example.net; Mon, 1 Jan 2024", true},
+		{"<user@example.net>: 550 unknown user", false},
+		{"Delivery to the following recipient failed: user@example.net", false},
+	} {
+		at := strings.IndexByte(c.text, '@')
+		at = strings.LastIndexAny(c.text[:at], " <:") + 1
+		end := at + strings.IndexAny(c.text[at:]+" ", ">; ")
+		if got := onHeaderLine(c.text, at) || receivedFor(c.text, []int{at, end}); got != c.want {
+			t.Errorf("%q: not a recipient = %v, want %v", c.text, got, c.want)
+		}
+	}
+}

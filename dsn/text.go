@@ -298,7 +298,7 @@ func (m *parsed) textResults(opts Options) []Result {
 		}
 		addr := text[loc[0]:loc[1]]
 		key := strings.ToLower(addr)
-		if seen[key] || skip(key) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) {
+		if seen[key] || skip(key) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || receivedFor(text, loc) {
 			continue
 		}
 		seen[key] = true
@@ -478,7 +478,7 @@ func originalStart(t string) int {
 func onHeaderLine(text string, at int) bool {
 	start := strings.LastIndexByte(text[:at], '\n') + 1
 	line := strings.ToLower(strings.TrimSpace(text[start:at]))
-	for _, h := range []string{"to:", "cc:", "from:", "reply-to:", "sender:", "return-path:"} {
+	for _, h := range []string{"to:", "cc:", "from:", "reply-to:", "sender:", "return-path:", "message-id:", "in-reply-to:", "references:"} {
 		if strings.HasPrefix(line, h) {
 			return true
 		}
@@ -507,6 +507,15 @@ func helpAddress(text string, at int) bool {
 	// not contact <rcpt>" is an error about the recipient, not a helpdesk.
 	return strings.HasSuffix(before, "contact") &&
 		(strings.Contains(line, "please") || strings.Contains(line, "assistance") || strings.Contains(line, "help"))
+}
+
+// receivedFor reports the "for <addr>; date" clause of a Received header
+// (often a continuation line of the returned message's header): the
+// original's addressee on some hop, not a failure.
+func receivedFor(text string, loc []int) bool {
+	before := strings.TrimRight(strings.ToLower(text[max(0, loc[0]-6):loc[0]]), "< ")
+	after := strings.TrimLeft(text[loc[1]:], ">")
+	return strings.HasSuffix(before, "for") && strings.HasPrefix(after, ";")
 }
 
 // greeting reports an address in a salutation ("Hello kijitora@...,").
