@@ -80,22 +80,47 @@ func isSoftFailure(e *Event) bool {
 	return true
 }
 
+// effect is what the suppression rules do with one newly stored event.
+type effect int
+
+const (
+	effectNone     effect = iota
+	effectSuppress        // put the address on the list (with the reason returned alongside)
+	effectReset           // a delivery: end the run of soft failures that began at or before it
+	effectSoft            // a soft failure: extend the run, suppress when it is long enough
+)
+
+// suppressionEffect returns the effect of the newly stored event e and, for
+// effectSuppress, the reason. Both writers (the statement-at-a-time one and
+// PostgreSQL's pipeline) apply the rules through it.
+func suppressionEffect(e *Event) (effect, string) {
+	switch {
+	case e.Type == TypeComplained:
+		return effectSuppress, SuppressComplaint
+	case e.Type == TypeUnsubscribed:
+		return effectSuppress, SuppressUnsubscribe
+	case e.Type == TypeDelivered:
+		return effectReset, ""
+	case e.Type == TypeOpened || e.Type == TypeClicked:
+		return effectNone, ""
+	case e.Action == "suppress":
+		return effectSuppress, SuppressBounce
+	case isSoftFailure(e):
+		return effectSoft, ""
+	}
+	return effectNone, ""
+}
+
 func (p *suppressor) apply(e *Event, norm string) error {
 	if norm == "" {
 		return nil
 	}
-	switch {
-	case e.Type == TypeComplained:
-		return p.suppress(e, norm, SuppressComplaint)
-	case e.Type == TypeUnsubscribed:
-		return p.suppress(e, norm, SuppressUnsubscribe)
-	case e.Type == TypeDelivered:
+	switch eff, reason := suppressionEffect(e); eff {
+	case effectSuppress:
+		return p.suppress(e, norm, reason)
+	case effectReset:
 		return p.exec("soft_failure_reset", norm, toUS(e.Time))
-	case e.Type == TypeOpened || e.Type == TypeClicked:
-		return nil
-	case e.Action == "suppress":
-		return p.suppress(e, norm, SuppressBounce)
-	case isSoftFailure(e):
+	case effectSoft:
 		var n int
 		var first, last int64
 		st, err := p.stmt("soft_failure_add")

@@ -43,7 +43,8 @@ const (
 	groupQueue = 256
 )
 
-// writerQueries are the statements of an AddEvents transaction.
+// writerQueries are the statements of an AddEvents transaction on SQLite
+// (PostgreSQL sends its own in a pipeline, pgwriter.go).
 var writerQueries = []string{"insert_event", "insert_suppression", "soft_failure_add", "soft_failure_reset", "soft_failure_delete"}
 
 // errClosed is returned by AddEvents after Close.
@@ -299,7 +300,12 @@ func (s *sqlStore) commitGroup(reqs []*addReq) error {
 		for _, r := range reqs {
 			r.inserted = 0
 		}
-		err := s.addEvents(len(reqs), evs)
+		var err error
+		if s.dialect == "postgres" {
+			err = s.addEventsPG(len(reqs), evs)
+		} else {
+			err = s.addEvents(len(reqs), evs)
+		}
 		if err == nil || attempt == 3 || !s.retryable(err) {
 			if err != nil {
 				for _, r := range reqs {
@@ -311,6 +317,9 @@ func (s *sqlStore) commitGroup(reqs []*addReq) error {
 	}
 }
 
+// addEvents stores a group statement at a time, which costs nothing extra on
+// SQLite (no network between the statements); PostgreSQL takes
+// addEventsPG.
 func (s *sqlStore) addEvents(calls int, evs []*pendingEvent) error {
 	// The transaction does not follow any caller's context: it holds the
 	// events of several callers (a caller that has gone is dropped before).

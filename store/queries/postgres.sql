@@ -71,3 +71,50 @@ DELETE FROM soft_failures WHERE address_norm = $1 AND first_us <= $2;
 
 -- name: soft_failure_delete
 DELETE FROM soft_failures WHERE address_norm = $1;
+
+-- The suppression rules for PostgreSQL's pipelined AddEvents (pgwriter.go).
+-- Each statement takes the event's id and has an effect only when this
+-- transaction inserted that event (its row's xmin is our transaction id), so
+-- the statements may be sent before the insert's answer has arrived. The
+-- soft-failure rule needs no answer in between either: after
+-- soft_failure_add_new, a run of at least $8 failures spanning at least $9 µs
+-- puts the address on the list (soft_run_suppress_new) and ends the run
+-- (soft_run_end_new).
+
+-- name: insert_suppression_new
+INSERT INTO suppressions (address_norm, address, reason, diagnosis_reason, event_id, note, created_us)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint
+WHERE EXISTS (SELECT 1 FROM events WHERE id = $5 AND xmin = pg_current_xact_id()::xid)
+ON CONFLICT DO NOTHING;
+
+-- name: soft_failure_delete_new
+DELETE FROM soft_failures
+WHERE address_norm = $1 AND EXISTS (SELECT 1 FROM events WHERE id = $2 AND xmin = pg_current_xact_id()::xid);
+
+-- name: soft_failure_reset_new
+DELETE FROM soft_failures
+WHERE address_norm = $1 AND first_us <= $2
+  AND EXISTS (SELECT 1 FROM events WHERE id = $3 AND xmin = pg_current_xact_id()::xid);
+
+-- name: soft_failure_add_new
+INSERT INTO soft_failures (address_norm, failures, first_us, last_us, last_event_id)
+SELECT $1::text, 1, $2::bigint, $2::bigint, $3::text
+WHERE EXISTS (SELECT 1 FROM events WHERE id = $3 AND xmin = pg_current_xact_id()::xid)
+ON CONFLICT (address_norm) DO UPDATE SET
+    failures = soft_failures.failures + 1,
+    first_us = LEAST(soft_failures.first_us, excluded.first_us),
+    last_us = GREATEST(soft_failures.last_us, excluded.last_us),
+    last_event_id = excluded.last_event_id;
+
+-- name: soft_run_suppress_new
+INSERT INTO suppressions (address_norm, address, reason, diagnosis_reason, event_id, note, created_us)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint
+FROM soft_failures
+WHERE address_norm = $1 AND failures >= $8 AND last_us - first_us >= $9
+  AND EXISTS (SELECT 1 FROM events WHERE id = $5 AND xmin = pg_current_xact_id()::xid)
+ON CONFLICT DO NOTHING;
+
+-- name: soft_run_end_new
+DELETE FROM soft_failures
+WHERE address_norm = $1 AND failures >= $2 AND last_us - first_us >= $3
+  AND EXISTS (SELECT 1 FROM events WHERE id = $4 AND xmin = pg_current_xact_id()::xid);
