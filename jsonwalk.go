@@ -2,8 +2,9 @@ package maildx
 
 import (
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/maildx/maildx/internal/jsonstr"
 )
 
 // jsonNode is one value of a JSON document read by parseJSON: the nodes of
@@ -209,7 +210,7 @@ func (p *jsonParser) str() (string, bool) {
 			if plain {
 				return s[start:j], true
 			}
-			return jsonUnquote(s[start:j])
+			return jsonstr.Unquote(s[start:j])
 		case c == '\\':
 			plain = false
 			j++ // the escaped byte cannot end the literal
@@ -220,93 +221,6 @@ func (p *jsonParser) str() (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// jsonUnquote decodes the contents of a string literal as encoding/json
-// does: the escapes of RFC 8259, UTF-16 surrogate pairs, U+FFFD for an
-// unpaired surrogate and for each byte of invalid UTF-8.
-func jsonUnquote(raw string) (string, bool) {
-	var stack [256]byte
-	out := stack[:0]
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		switch {
-		case c == '\\':
-			if i+1 == len(raw) {
-				return "", false
-			}
-			switch e := raw[i+1]; e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := jsonHex4(raw, i)
-				if !ok {
-					return "", false
-				}
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if r2, ok := jsonHex4(raw, i); ok {
-						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							out = utf8.AppendRune(out, d)
-							i += 6
-							continue
-						}
-					}
-					r = utf8.RuneError
-				}
-				out = utf8.AppendRune(out, r)
-				continue
-			default:
-				return "", false
-			}
-			i += 2
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(raw[i:])
-			if r == utf8.RuneError && size == 1 {
-				out = utf8.AppendRune(out, utf8.RuneError)
-			} else {
-				out = append(out, raw[i:i+size]...)
-			}
-			i += size
-		}
-	}
-	return string(out), true
-}
-
-// jsonHex4 decodes the escape \uXXXX at s[i:].
-func jsonHex4(s string, i int) (rune, bool) {
-	if i+6 > len(s) || s[i] != '\\' || s[i+1] != 'u' {
-		return 0, false
-	}
-	var r rune
-	for j := i + 2; j < i+6; j++ {
-		c := s[j]
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // member returns the value of the object n's member named key – the last

@@ -4,8 +4,9 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/maildx/maildx/internal/jsonstr"
 )
 
 // bufferPool recycles the byte buffers of request bodies and JSON answers.
@@ -144,7 +145,7 @@ func jsonString(b []byte, i int) (s string, next int, ok bool) {
 				return "", 0, false
 			}
 			if escaped {
-				s, ok := unescape(raw)
+				s, ok := jsonstr.Unquote(raw)
 				return s, j + 1, ok
 			}
 			switch string(raw) { // no allocation for the usual languages and member names
@@ -166,82 +167,4 @@ func jsonString(b []byte, i int) (s string, next int, ok bool) {
 		}
 	}
 	return "", 0, false
-}
-
-// unescape decodes the escapes in the contents of a JSON string literal as
-// encoding/json does, down to turning a UTF-16 surrogate that is not half
-// of a pair into U+FFFD; ok is false for an invalid escape. encoding/json
-// would take several microseconds, by reflection, for the same.
-func unescape(raw []byte) (s string, ok bool) {
-	var stack [512]byte
-	out := stack[:0]
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
-		}
-		if i+1 == len(raw) {
-			return "", false
-		}
-		switch e := raw[i+1]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hexEscape(raw, i)
-			if !ok {
-				return "", false
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				if r2, ok := hexEscape(raw, i); ok {
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						out = utf8.AppendRune(out, d)
-						i += 6
-						continue
-					}
-				}
-				r = utf8.RuneError // the next escape stays for the next round
-			}
-			out = utf8.AppendRune(out, r)
-			continue
-		default:
-			return "", false
-		}
-		i += 2
-	}
-	return string(out), true
-}
-
-// hexEscape decodes the escape \uXXXX at b[i:].
-func hexEscape(b []byte, i int) (rune, bool) {
-	if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i+2 : i+6] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
