@@ -118,16 +118,25 @@ func hasLowerPrefix(s, prefix string) bool {
 
 // typed strips the "type;" prefix of a DSN field value (rfc822; smtp; dns;).
 func typed(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 && i < 12 && !strings.ContainsAny(v[:i], " <@") {
+	if i := typeEnd(v); i >= 0 {
 		v = v[i+1:]
 	}
 	return strings.TrimSpace(v)
 }
 
+// typeEnd returns the index of the ';' that ends a typed field's type
+// ("smtp; 550 …", "rfc822; a@b"), -1 when the field has no type.
+func typeEnd(v string) int {
+	if i := strings.IndexByte(v, ';'); i >= 0 && i < 12 && !strings.ContainsAny(v[:i], " <@") {
+		return i
+	}
+	return -1
+}
+
 // fieldType returns the lower-cased type of a typed field ("smtp" of
 // "smtp; 550 …"), or "" when it has none.
 func fieldType(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 && i < 12 && !strings.ContainsAny(v[:i], " <@") {
+	if i := typeEnd(v); i >= 0 {
 		return strings.ToLower(strings.TrimSpace(v[:i]))
 	}
 	return ""

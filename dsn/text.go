@@ -298,7 +298,7 @@ func (m *parsed) textResults(opts Options) []Result {
 		}
 		addr := text[loc[0]:loc[1]]
 		key := strings.ToLower(addr)
-		if seen[key] || skip(key) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || receivedFor(text, loc) {
+		if seen[key] || skip(key) || mentionOnly(text, loc) {
 			continue
 		}
 		seen[key] = true
@@ -321,7 +321,7 @@ func (m *parsed) textResults(opts Options) []Result {
 		for _, loc := range findAddrs(text, -1) {
 			addr := text[loc[0]:loc[1]]
 			key := strings.ToLower(addr)
-			if !strings.EqualFold(firstAddress(m.to), addr) || insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || greeting(text, loc[0]) {
+			if !strings.EqualFold(firstAddress(m.to), addr) || mentionOnly(text, loc) {
 				continue
 			}
 			if block := bf.blockFor(addr); block != "" && !seen[key] {
@@ -422,7 +422,7 @@ func (m *parsed) originalRecipient(text string) string {
 	// The first address the report itself names (ezweb, Notes).
 	for _, loc := range findAddrs(text, -1) {
 		a := text[loc[0]:loc[1]]
-		if !skip(strings.ToLower(a)) && !insideURL(text, loc[0]) && !onHeaderLine(text, loc[0]) && !greeting(text, loc[0]) {
+		if !skip(strings.ToLower(a)) && !mentionOnly(text, loc) {
 			return a
 		}
 	}
@@ -476,8 +476,7 @@ func originalStart(t string) int {
 // not the failed recipient (Exchange: "Your message To: ... did not reach
 // the following recipient(s)").
 func onHeaderLine(text string, at int) bool {
-	start := strings.LastIndexByte(text[:at], '\n') + 1
-	line := strings.ToLower(strings.TrimSpace(text[start:at]))
+	line := strings.TrimSpace(lineBefore(text, at))
 	for _, h := range []string{"to:", "cc:", "from:", "reply-to:", "sender:", "return-path:", "message-id:", "in-reply-to:", "references:"} {
 		if strings.HasPrefix(line, h) {
 			return true
@@ -500,8 +499,7 @@ func dropQmailTrailer(b string) string {
 // assistance, please contact <support@example.net>"): the reporting
 // site's helpdesk, not a failed recipient.
 func helpAddress(text string, at int) bool {
-	start := strings.LastIndexByte(text[:at], '\n') + 1
-	line := strings.ToLower(text[start:at])
+	line := lineBefore(text, at)
 	before := strings.TrimRight(line, " \t<:")
 	// "contact" right before the address, in a request for help: "could
 	// not contact <rcpt>" is an error about the recipient, not a helpdesk.
@@ -518,10 +516,22 @@ func receivedFor(text string, loc []int) bool {
 	return strings.HasSuffix(before, "for") && strings.HasPrefix(after, ";")
 }
 
+// lineBefore returns the text of at's line before at, lower-cased.
+func lineBefore(text string, at int) string {
+	start := strings.LastIndexByte(text[:at], '\n') + 1
+	return strings.ToLower(text[start:at])
+}
+
+// mentionOnly reports an address at loc that the text mentions without
+// reporting a failure for it: in a URL, on a header line, in a Received
+// header's "for <addr>;", in a salutation.
+func mentionOnly(text string, loc []int) bool {
+	return insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || receivedFor(text, loc) || greeting(text, loc[0])
+}
+
 // greeting reports an address in a salutation ("Hello kijitora@...,").
 func greeting(text string, at int) bool {
-	start := strings.LastIndexByte(text[:at], '\n') + 1
-	line := strings.ToLower(strings.TrimSpace(text[start:at]))
+	line := strings.TrimSpace(lineBefore(text, at))
 	for _, g := range []string{"hello", "hi", "dear", "hallo", "bonjour"} {
 		if line == g || strings.HasPrefix(line, g+" ") {
 			return true
