@@ -2,7 +2,6 @@ package maildx
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/maildx/maildx/internal/jsonstr"
 )
@@ -197,30 +196,16 @@ func (p *jsonParser) number() bool {
 // str reads a string literal at p.i and returns its decoded value: a
 // substring of the input when it holds no escape and only valid UTF-8.
 func (p *jsonParser) str() (string, bool) {
-	s := p.s
-	if p.i >= len(s) || s[p.i] != '"' {
+	end, escaped, ascii, ok := jsonstr.Literal(p.s, p.i)
+	if !ok {
 		return "", false
 	}
-	start := p.i + 1
-	plain := true
-	for j := start; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			p.i = j + 1
-			if plain {
-				return s[start:j], true
-			}
-			return jsonstr.Unquote(s[start:j])
-		case c == '\\':
-			plain = false
-			j++ // the escaped byte cannot end the literal
-		case c < 0x20:
-			return "", false
-		case c >= utf8.RuneSelf:
-			plain = false
-		}
+	raw := p.s[p.i+1 : end]
+	p.i = end + 1
+	if !escaped && ascii {
+		return raw, true
 	}
-	return "", false
+	return jsonstr.Unquote(raw)
 }
 
 // member returns the value of the object n's member named key – the last

@@ -9,6 +9,32 @@ import (
 	"unicode/utf8"
 )
 
+// Literal finds the string literal that starts at s[i] (a '"'): end is
+// the index of its closing quote, escaped and ascii say whether its
+// contents s[i+1:end] hold a backslash escape and whether they are all
+// ASCII. ok is false when there is no literal there, it is not closed, or
+// it holds a control character (RFC 8259 section 7).
+func Literal[T string | []byte](s T, i int) (end int, escaped, ascii, ok bool) {
+	if i >= len(s) || s[i] != '"' {
+		return 0, false, false, false
+	}
+	ascii = true
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return j, escaped, ascii, true
+		case c == '\\':
+			escaped = true
+			j++ // the escaped byte cannot end the literal
+		case c < 0x20:
+			return 0, false, false, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return 0, false, false, false
+}
+
 // Unquote decodes raw, the bytes between a string literal's quotes: the
 // escapes, UTF-16 surrogate pairs, U+FFFD for an unpaired surrogate and
 // for each byte of invalid UTF-8. ok is false for an invalid escape.

@@ -5,12 +5,16 @@ import (
 	"testing"
 )
 
-// check holds Unquote to encoding/json on the literal "raw": where
-// encoding/json decodes it, Unquote (over a string and over bytes) must
-// give the same text; where it refuses an escape, Unquote must refuse too.
+// check holds Literal and Unquote to encoding/json on the literal "raw":
+// where encoding/json decodes it, Literal must find its closing quote and
+// Unquote (over a string and over bytes) must give the same text.
 func check(t *testing.T, raw string) {
 	var want string
-	err := json.Unmarshal([]byte(`"`+raw+`"`), &want)
+	lit := `"` + raw + `"`
+	err := json.Unmarshal([]byte(lit), &want)
+	if end, _, _, ok := Literal(lit, 0); err == nil && (!ok || end != len(lit)-1) {
+		t.Errorf("Literal(%q) = %d, %v; want the closing quote at %d", lit, end, ok, len(lit)-1)
+	}
 	for _, got := range []struct {
 		s  string
 		ok bool

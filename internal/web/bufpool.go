@@ -133,38 +133,27 @@ func skipSpace(b []byte, i int) int {
 // after it, as encoding/json would decode it; ok is false if there is no
 // valid literal, and for invalid UTF-8 (which encoding/json replaces).
 func jsonString(b []byte, i int) (s string, next int, ok bool) {
-	if i == len(b) || b[i] != '"' {
+	end, escaped, _, ok := jsonstr.Literal(b, i)
+	if !ok {
 		return "", 0, false
 	}
-	escaped := false
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			raw := b[i+1 : j]
-			if !utf8.Valid(raw) {
-				return "", 0, false
-			}
-			if escaped {
-				s, ok := jsonstr.Unquote(raw)
-				return s, j + 1, ok
-			}
-			switch string(raw) { // no allocation for the usual languages and member names
-			case "text":
-				return "text", j + 1, true
-			case "lang":
-				return "lang", j + 1, true
-			case "en":
-				return "en", j + 1, true
-			case "de":
-				return "de", j + 1, true
-			}
-			return string(raw), j + 1, true
-		case c == '\\':
-			escaped = true
-			j++ // the escaped byte cannot end the literal
-		case c < 0x20:
-			return "", 0, false
-		}
+	raw := b[i+1 : end]
+	if !utf8.Valid(raw) {
+		return "", 0, false
 	}
-	return "", 0, false
+	if escaped {
+		s, ok := jsonstr.Unquote(raw)
+		return s, end + 1, ok
+	}
+	switch string(raw) { // no allocation for the usual languages and member names
+	case "text":
+		return "text", end + 1, true
+	case "lang":
+		return "lang", end + 1, true
+	case "en":
+		return "en", end + 1, true
+	case "de":
+		return "de", end + 1, true
+	}
+	return string(raw), end + 1, true
 }
