@@ -287,46 +287,64 @@ func logsHeader(lang string) []string {
 	return []string{"TIME", "STATUS", "RECIPIENT", "REASON", "ACTION", "TITLE"}
 }
 
-// logSummaryText holds the words of the summary, per language.
-var logSummaryText = map[string][8]string{
-	"en": {"lines read: %d, not understood: %d (%.2f%%), without delivery information: %d\n",
-		"queue ids dropped from the full table: %d (their later lines still count, without sender)\n",
-		" (not shown; --all shows them)", "none", "outcomes: %s\n", "by reason", "top recipient domains (failures)", "top relays (failures)"},
-	"de": {"Zeilen gelesen: %d, nicht verstanden: %d (%.2f %%), ohne Zustellinformation: %d\n",
-		"Queue-IDs aus der vollen Tabelle verdrängt: %d (ihre späteren Zeilen zählen weiter, ohne Absender)\n",
-		" (nicht angezeigt; --all zeigt sie)", "keine", "Ergebnisse: %s\n", "nach Grund", "häufigste Empfängerdomains (Fehler)", "häufigste Relays (Fehler)"},
+// logWords are the words of the summary in one language.
+type logWords struct {
+	lines, evicted, notShown, none, outcomes, byReason, topDomains, topRelays string
+}
+
+var logSummaryWords = map[string]logWords{
+	"en": {
+		lines:      "lines read: %d, not understood: %d (%.2f%%), without delivery information: %d\n",
+		evicted:    "queue ids dropped from the full table: %d (their later lines still count, without sender)\n",
+		notShown:   " (not shown; --all shows them)",
+		none:       "none",
+		outcomes:   "outcomes: %s\n",
+		byReason:   "by reason",
+		topDomains: "top recipient domains (failures)",
+		topRelays:  "top relays (failures)",
+	},
+	"de": {
+		lines:      "Zeilen gelesen: %d, nicht verstanden: %d (%.2f %%), ohne Zustellinformation: %d\n",
+		evicted:    "Queue-IDs aus der vollen Tabelle verdrängt: %d (ihre späteren Zeilen zählen weiter, ohne Absender)\n",
+		notShown:   " (nicht angezeigt; --all zeigt sie)",
+		none:       "keine",
+		outcomes:   "Ergebnisse: %s\n",
+		byReason:   "nach Grund",
+		topDomains: "häufigste Empfängerdomains (Fehler)",
+		topRelays:  "häufigste Relays (Fehler)",
+	},
 }
 
 // writeLogSummary prints the counts after a run, in English or German.
 func writeLogSummary(w io.Writer, st maillog.Stats, t *maillog.Tally, all bool, lang string) {
-	txt, ok := logSummaryText[lang]
+	words, ok := logSummaryWords[lang]
 	if !ok {
-		txt = logSummaryText["en"]
+		words = logSummaryWords["en"]
 	}
 	pct := 0.0
 	if st.Lines > 0 {
 		pct = 100 * float64(st.NotUnderstood) / float64(st.Lines)
 	}
-	fmt.Fprintf(w, "\n"+txt[0], st.Lines, st.NotUnderstood, pct, st.Other)
+	fmt.Fprintf(w, "\n"+words.lines, st.Lines, st.NotUnderstood, pct, st.Other)
 	if st.Evicted > 0 {
-		fmt.Fprintf(w, txt[1], st.Evicted)
+		fmt.Fprintf(w, words.evicted, st.Evicted)
 	}
 	statuses := t.Statuses()
 	parts := make([]string, 0, len(statuses))
 	for _, c := range statuses {
 		s := fmt.Sprintf("%s %d", c.Key, c.N)
 		if c.Key == string(maillog.StatusSent) && !all {
-			s += txt[2]
+			s += words.notShown
 		}
 		parts = append(parts, s)
 	}
 	if len(parts) == 0 {
-		parts = append(parts, txt[3])
+		parts = append(parts, words.none)
 	}
-	fmt.Fprintf(w, txt[4], strings.Join(parts, ", "))
-	writeCounts(w, txt[5], t.Reasons())
-	writeCounts(w, txt[6], t.TopDomains(10))
-	writeCounts(w, txt[7], t.TopRelays(10))
+	fmt.Fprintf(w, words.outcomes, strings.Join(parts, ", "))
+	writeCounts(w, words.byReason, t.Reasons())
+	writeCounts(w, words.topDomains, t.TopDomains(10))
+	writeCounts(w, words.topRelays, t.TopRelays(10))
 }
 
 func writeCounts(w io.Writer, title string, cs []maillog.Count) {
