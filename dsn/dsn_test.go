@@ -166,3 +166,20 @@ func TestNotARecipient(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"a@example.com <b@example.net>: malformed address", true},
+		{">>> a@example.org <a@example.org>", false}, // one address, twice
+		{"a@example.com: 550 user unknown", false},
+		{"a@example.com <b@example.net and more", false},
+	} {
+		loc := findAddrs(c.text, 1)[0]
+		if got := displayName(c.text, loc); got != c.want {
+			t.Errorf("displayName(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}

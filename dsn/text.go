@@ -91,6 +91,7 @@ var originalMarkers = []string{
 	"content-type: message/rfc822",
 	"message headers follow",
 	"------- returned message",
+	"original mail as follows", // fml
 }
 
 // cutOriginal removes a copy of the returned message from a text. The
@@ -302,7 +303,7 @@ func (m *parsed) textResults(opts Options) []Result {
 			continue
 		}
 		seen[key] = true
-		if helpAddress(text, loc[0]) {
+		if helpAddress(text, loc[0]) || displayName(text, loc) {
 			continue // and its later mentions, in any language
 		}
 		block := bf.blockFor(addr)
@@ -529,6 +530,20 @@ func mentionOnly(text string, loc []int) bool {
 	return insideURL(text, loc[0]) || onHeaderLine(text, loc[0]) || receivedFor(text, loc) || greeting(text, loc[0])
 }
 
+// displayName reports an address at loc written as the display name of
+// another address in angle brackets right after it ("a@example.com
+// <b@example.net>", Exim's "malformed address" report): the address is
+// the one in brackets.
+func displayName(text string, loc []int) bool {
+	rest := strings.TrimLeft(text[loc[1]:], " \t\"'")
+	if !strings.HasPrefix(rest, "<") {
+		return false
+	}
+	at := findAddrs(rest, 1)
+	return at != nil && at[0][0] == 1 && strings.HasPrefix(rest[at[0][1]:], ">") &&
+		!strings.EqualFold(rest[1:at[0][1]], text[loc[0]:loc[1]]) // "a@b <a@b>" names one address
+}
+
 // greeting reports an address in a salutation ("Hello kijitora@...,").
 func greeting(text string, at int) bool {
 	line := strings.TrimSpace(lineBefore(text, at))
@@ -598,8 +613,31 @@ func (m *parsed) isBounce() bool {
 			return true
 		}
 	}
+	if m.fmlAlert() {
+		return true
+	}
 	rp := strings.TrimSpace(m.header.Get("Return-Path"))
 	return rp == "<>" && !m.isAutoReply()
+}
+
+// fmlAlertSubjects start the subjects of the error reports fml (a mailing
+// list manager) sends to the list owner when it refuses a posting.
+var fmlAlertSubjects = []string{"loop alert:", "loop back warning:", "warning: unix from loop", "fml system error message", "security alert"}
+
+// fmlAlert reports an error report of the fml mailing list manager: it
+// comes from the list's admin address, not from a mailer daemon, and
+// names itself in X-MLServer.
+func (m *parsed) fmlAlert() bool {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(m.header.Get("X-MLServer"))), "fml") {
+		return false
+	}
+	subj := strings.ToLower(m.subject)
+	for _, s := range fmlAlertSubjects {
+		if strings.HasPrefix(subj, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // autoReplySubjects identify automatic replies when headers do not.
