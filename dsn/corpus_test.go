@@ -44,8 +44,8 @@ func loadLabels(t testing.TB) (map[string][]label, []string) {
 // lower them to let a change pass. floorReasonRead counts the rows of
 // labelDoubts as agreeing while maildx still gives the reason noted there.
 const (
-	floorReason     = 0.89
-	floorReasonRead = 0.95
+	floorReason     = 0.895
+	floorReasonRead = 0.99
 	floorRecipient  = 0.99
 	floorStatus     = 0.98 // labels that are not Sisimai's X.0.9nn placeholders
 )
@@ -64,27 +64,32 @@ var labelDoubts = func() map[string]doubt {
 		"Sisimai files a user-unknown answer from a filtering gateway, or one whose SMTP stage the bounce does not show, as filtered. " +
 		"For the sender the address is dead either way: userunknown, suppress"
 	m := map[string]doubt{
-		"lhost-amavis-03.eml#1":     {"spamdetected", `"554 5.7.0 Reject ... - SPAM": the filter says spam (label notcompliantrfc)`},
-		"lhost-dragonfly-18.eml#1":  {"policyviolation", `"Recipient address rejected: Policy violation" (label securityerror)`},
-		"lhost-dragonfly-19.eml#1":  {"filtered", `"Recipient address rejected: Delivery not authorized": a receiver rule refused the message (label securityerror)`},
-		"lhost-gmail-05.eml#1":      {"policyviolation", `"550 5.7.1 ... Access denied (state 13)": Sendmail's access-map refusal, a local policy (label securityerror)`},
-		"lhost-exim-46.eml#1":       {"requireptr", `"554 5.7.1 [C14] Missing reverse DNS": the cause is named (label blocked)`},
-		"lhost-ezweb-02.eml#1":      {"userunknown", `"550 user unknown (in reply to RCPT TO command)": nothing says suspended (label suspend)`},
-		"lhost-postfix-74.eml#1":    {"badreputation", `Yahoo "[TSS04] ... deferred due to unexpected volume or user complaints": reputation (label rejected)`},
-		"rhost-yahooinc-02.eml#1":   {"badreputation", `Yahoo "[TSS04] ... deferred due to unexpected volume or user complaints": reputation (label rejected)`},
-		"lhost-postfix-77.eml#1":    {"rejected", `SES "Email address is not verified. The following identities failed the check": the sender identity, not relaying (label norelaying)`},
-		"lhost-sendmail-09.eml#1":   {"notcompliantrfc", `"554 5.7.9 Header error": a malformed message (label policyviolation)`},
-		"rfc3464-01.eml#1":          {"userunknown", `Status 5.1.1, "550 5.1.1 <...>... User Unknown" (label mailboxfull)`},
-		"rfc3464-53.eml#1":          {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
-		"rfc3464-64.eml#1":          {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
-		"rhost-gsuite-04.eml#1":     {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
-		"lhost-v5sendmail-06.eml#1": {"networkerror", `"Deferred: Connection timed out during user open": nothing about relaying (label norelaying)`},
-		"lhost-v5sendmail-07.eml#1": {"hostunknown", `"550 Host unknown (Authoritative answer from name server)" (label blocked)`},
-		"rhost-franceptt-12.eml#1":  {"blocked", `"554 5.7.1 ... Client host rejected": the sending host is refused (label policyviolation)`},
-		"lhost-sendmail-11.eml#1":   {"expired", `Sendmail gave up after 8 hours ("Message could not be delivered for 8 hours") with a DNS failure as the last error: no server ever answered, so the message expired, as lhost-postfix-08/-15/-37 are labelled (label networkerror)`},
-		"lhost-sendmail-21.eml#1":   {"expired", `Sendmail gave up after 8 hours; the last error "Connection refused" means no server ever answered: expired (label blocked)`},
-		"rhost-aol-06.eml#1":        {"networkerror", `"Name service error ... Malformed or unexpected name server reply": the recipient's DNS is broken, which says nothing about whether the domain takes mail (label notaccept)`},
-		"rhost-nttdocomo-02.eml#1":  {"filtered", `"550 Unknown user" at DATA, after RCPT was accepted: the recipient exists and a receiver rule refused the message (label rejected)`},
+		"lhost-amavis-03.eml#1":      {"spamdetected", `"554 5.7.0 Reject ... - SPAM": the filter says spam (label notcompliantrfc)`},
+		"lhost-dragonfly-18.eml#1":   {"policyviolation", `"Recipient address rejected: Policy violation" (label securityerror)`},
+		"lhost-dragonfly-19.eml#1":   {"filtered", `"Recipient address rejected: Delivery not authorized": a receiver rule refused the message (label securityerror)`},
+		"lhost-gmail-05.eml#1":       {"policyviolation", `"550 5.7.1 ... Access denied (state 13)": Sendmail's access-map refusal, a local policy (label securityerror)`},
+		"lhost-exim-46.eml#1":        {"requireptr", `"554 5.7.1 [C14] Missing reverse DNS": the cause is named (label blocked)`},
+		"lhost-ezweb-02.eml#1":       {"userunknown", `"550 user unknown (in reply to RCPT TO command)": nothing says suspended (label suspend)`},
+		"lhost-postfix-74.eml#1":     {"badreputation", `Yahoo "[TSS04] ... deferred due to unexpected volume or user complaints": reputation (label rejected)`},
+		"rhost-yahooinc-02.eml#1":    {"badreputation", `Yahoo "[TSS04] ... deferred due to unexpected volume or user complaints": reputation (label rejected)`},
+		"lhost-postfix-77.eml#1":     {"rejected", `SES "Email address is not verified. The following identities failed the check": the sender identity, not relaying (label norelaying)`},
+		"lhost-sendmail-09.eml#1":    {"notcompliantrfc", `"554 5.7.9 Header error": a malformed message (label policyviolation)`},
+		"rfc3464-01.eml#1":           {"userunknown", `Status 5.1.1, "550 5.1.1 <...>... User Unknown" (label mailboxfull)`},
+		"rfc3464-53.eml#1":           {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
+		"rfc3464-64.eml#1":           {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
+		"rhost-gsuite-04.eml#1":      {"hostunknown", `"DNS type 'mx' lookup ... responded with code NXDOMAIN": the domain does not exist (label networkerror)`},
+		"lhost-v5sendmail-06.eml#1":  {"networkerror", `"Deferred: Connection timed out during user open": nothing about relaying (label norelaying)`},
+		"lhost-v5sendmail-07.eml#1":  {"hostunknown", `"550 Host unknown (Authoritative answer from name server)" (label blocked)`},
+		"rhost-franceptt-12.eml#1":   {"blocked", `"554 5.7.1 ... Client host rejected": the sending host is refused (label policyviolation)`},
+		"lhost-sendmail-11.eml#1":    {"expired", `Sendmail gave up after 8 hours ("Message could not be delivered for 8 hours") with a DNS failure as the last error: no server ever answered, so the message expired, as lhost-postfix-08/-15/-37 are labelled (label networkerror)`},
+		"lhost-sendmail-21.eml#1":    {"expired", `Sendmail gave up after 8 hours; the last error "Connection refused" means no server ever answered: expired (label blocked)`},
+		"rhost-aol-06.eml#1":         {"networkerror", `"Name service error ... Malformed or unexpected name server reply": the recipient's DNS is broken, which says nothing about whether the domain takes mail (label notaccept)`},
+		"rhost-nttdocomo-02.eml#1":   {"filtered", `"550 Unknown user" at DATA, after RCPT was accepted: the recipient exists and a receiver rule refused the message (label rejected)`},
+		"lhost-mfilter-04.eml#1":     {"userunknown", `"550 5.4.1 All recipient addresses rejected : Access denied" from protection.outlook.com: Microsoft's directory-based edge blocking, the plural form of "Recipient address rejected: Access denied" it gives when every recipient of the message is unknown to the tenant; nothing is about the sender (label rejected)`},
+		"lhost-trendmicro-03.eml#1":  {"onhold", `InterScan's report says only "Unable to deliver message to <addr>"; the "550 5.1.1 ... Invalid recipient" below it is the body of the returned message (a pasted bounce), not this report, so nothing the report says makes the address unknown (label userunknown)`},
+		"rhost-messagelabs-03.eml#1": {"onhold", `"542 <addr> Rejected": a non-standard code and one word, nothing says the mailbox does not exist (label userunknown)`},
+		"rhost-franceptt-08.eml#1":   {"blocked", `Orange "421 4.2.0 Service refused, please try later. OFR005_505": the same words Orange uses for its IP blocks (OFR_999, LPN005_510); Orange publishes no meaning for 505 that says more, and either way it is temporary and retried (label systemerror)`},
+		"lhost-exim-37.eml#1":        {"onhold", `"553 neko.example.com does not exist" after end of data: the domain named is the envelope sender's (Return-path of the returned message), not the recipient's example.net, so hostunknown would suppress a good address; the refusal is about the sender, which maildx cannot tell from the reply alone (label hostunknown)`},
 	}
 	for _, f := range []string{"lhost-mcafee-01.eml#1", "lhost-mcafee-04.eml#1", "lhost-mfilter-03.eml#1", "lhost-mxlogic-03.eml#1",
 		"lhost-surfcontrol-01.eml#1", "lhost-x2-02.eml#1", "lhost-x2-02.eml#3", "lhost-zoho-02.eml#1", "lhost-zoho-03.eml#1",

@@ -196,6 +196,24 @@ func (m *parsed) dsnResults(opts Options) []Result {
 	}
 	for i := range out {
 		out[i].Diagnosis = explain(out[i], opts)
+		if out[i].Reason != "onhold" && out[i].Reason != "undefined" {
+			continue
+		}
+		// The remote reply says too little ("550 #5.1.0 Address
+		// rejected."): the reporting MTA's own words about this recipient
+		// in the text part may say what it made of it (Gmail: "the
+		// address couldn't be found").
+		block := bf.blockFor(out[i].Recipient)
+		if block == "" || strings.Contains(out[i].Diagnostic, block) {
+			continue
+		}
+		r := out[i]
+		r.Diagnostic = strings.TrimSpace(r.Diagnostic + "\n" + block)
+		if d := explain(r, opts); d.Reason != "onhold" && d.Reason != "undefined" {
+			d.Input = out[i].Diagnostic
+			d.Evidence = append(d.Evidence, "the remote reply alone decides nothing; the report's text about this recipient does")
+			out[i].Diagnosis = d
+		}
 	}
 	return out
 }

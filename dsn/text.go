@@ -351,9 +351,25 @@ func (m *parsed) textResults(opts Options) []Result {
 				out[i].Diagnosis = d
 			}
 		}
+		if out[i].Reason == "networkerror" && out[i].Temporary && permanentReport(text) {
+			// A transient network failure (no server reachable) in a
+			// report that calls the failure permanent: the sending MTA
+			// stopped retrying, so the message expired (Zoho: "This is a
+			// permanent error." over "421 … Host not reachable").
+			d := maildx.Explain(out[i].Diagnostic, maildx.WithLang(opts.Lang), maildx.WithFinal(), maildx.WithReason("expired"))
+			d.Evidence = append(d.Evidence, "the report calls a transient network failure permanent: the sending MTA gave up")
+			out[i].Diagnosis = d
+		}
 		out[i].Diagnosis.Input = out[i].Diagnostic
 	}
 	return out
+}
+
+// permanentReport reports a bounce text that declares its failures
+// permanent, which is how an MTA says it gave up.
+func permanentReport(text string) bool {
+	l := strings.ToLower(text)
+	return strings.Contains(l, "this is a permanent error") || strings.Contains(l, "had permanent fatal errors")
 }
 
 // notRecipients returns a predicate for addresses that appear in bounce
