@@ -46,7 +46,7 @@ func loadLabels(t testing.TB) (map[string][]label, []string) {
 const (
 	floorReason     = 0.895
 	floorReasonRead = 0.99
-	floorRecipient  = 0.99
+	floorRecipient  = 0.995
 	floorStatus     = 0.98 // labels that are not Sisimai's X.0.9nn placeholders
 )
 

@@ -183,3 +183,19 @@ func TestDisplayName(t *testing.T) {
 		}
 	}
 }
+
+func TestMailAddress(t *testing.T) {
+	for a, want := range map[string]bool{
+		"user@example.net":                true,
+		"nyaan%gol.com@q002.example.com":  true,
+		"@mx.example.org":                 false,
+		"user@":                           false,
+		"/mail/spool/example.com/n2.user": false,
+		"|/usr/bin/procmail":              false,
+		"localuser":                       false,
+	} {
+		if got := mailAddress(a); got != want {
+			t.Errorf("mailAddress(%q) = %v, want %v", a, got, want)
+		}
+	}
+}
