@@ -229,12 +229,37 @@ func (in *input) scanCodes(s string) {
 	lineStart := true
 	for i := 0; i < len(s); {
 		c := s[i]
-		switch {
-		case c == '\n' || c == '\r':
-			lineStart = true
+		switch scanClass[c] {
+		case scanLetter:
+			// Most of a text is lower-case words, which are never codes:
+			// a tight loop runs over their letters, and only a token that
+			// goes on with something else takes the general loop, which
+			// finds its end and what codeShaped needs in one pass.
+			j := i
+			for j < len(s) && tokenClass[s[j]] == tokLower {
+				j++
+			}
+			seen := uint8(tokLower)
+			if j == i {
+				seen = 0
+			}
+			for j < len(s) {
+				cl := tokenClass[s[j]]
+				if cl == 0 && !(s[j] == '.' && isAlnum(s, j+1)) {
+					break
+				}
+				seen |= cl
+				j++
+			}
+			if seen != tokLower {
+				in.nameToken(s[i:j], seen)
+			}
+			i, lineStart = j, false
+		case scanSpace:
 			i++
-			continue
-		case c >= '0' && c <= '9':
+		case scanNewline:
+			i, lineStart = i+1, true
+		case scanDigit:
 			j := i
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 				j++
@@ -254,8 +279,8 @@ func (in *input) scanCodes(s string) {
 				}
 				j = k
 			}
-			i = j
-		case c == 'X' || c == 'x':
+			i, lineStart = j, false
+		case scanX:
 			if i+1 < len(s) && s[i+1] == '.' && boundaryBefore(s, i) {
 				j := i + 2
 				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
@@ -265,13 +290,10 @@ func (in *input) scanCodes(s string) {
 				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
 					in.status, in.statusX = st.String(), true
 				}
-				i = j
+				i, lineStart = j, false
 				break
 			}
-			fallthrough
-		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
-			// One pass over the token finds its end and what codeShaped
-			// needs; most tokens are lower-case words and are dropped here.
+			// An x that starts a word.
 			j := i
 			var seen uint8
 			for j < len(s) {
@@ -282,22 +304,47 @@ func (in *input) scanCodes(s string) {
 				seen |= cl
 				j++
 			}
-			tok := s[i:j]
-			for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
-				tok = tok[:len(tok)-1]
-			}
-			if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.known[tok] != nil) {
-				in.names = appendUnique(in.names, tok)
-			}
-			i = j
+			in.nameToken(s[i:j], seen)
+			i, lineStart = j, false
 		default:
-			i++
-		}
-		if c != ' ' && c != '\t' {
-			lineStart = false
+			i, lineStart = i+1, false
 		}
 	}
 }
+
+// nameToken keeps a word token of scanCodes (seen, the union of its bytes'
+// tokenClass) when it is shaped like a code the knowledge base knows.
+func (in *input) nameToken(tok string, seen uint8) {
+	for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
+		tok = tok[:len(tok)-1]
+	}
+	if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.known[tok] != nil) {
+		in.names = appendUnique(in.names, tok)
+	}
+}
+
+// Classes of the first byte of a token (scanCodes).
+const (
+	scanOther = iota
+	scanLetter
+	scanSpace
+	scanNewline
+	scanDigit
+	scanX // may start a registry-form status code, X.7.1
+)
+
+var scanClass = func() (t [256]uint8) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c], t[c+'a'-'A'] = scanLetter, scanLetter
+	}
+	t['X'], t['x'] = scanX, scanX
+	for c := '0'; c <= '9'; c++ {
+		t[c] = scanDigit
+	}
+	t[' '], t['\t'] = scanSpace, scanSpace
+	t['\n'], t['\r'] = scanNewline, scanNewline
+	return t
+}()
 
 // numberToken looks at one digits-and-dots token.
 func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
