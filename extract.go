@@ -360,7 +360,10 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 			return
 		}
 		if in.status == "" {
-			in.status = st.String()
+			// tok is the code as String renders it: ParseStatus takes a
+			// digit class and no leading zeros only. Keeping the text
+			// saves an allocation.
+			in.status = tok
 		}
 		return
 	}

@@ -127,18 +127,30 @@ func (t *table) get(k uint64) []member {
 }
 
 // match appends the members of g that occur at text[at:]; keyLen bytes are
-// known to be equal already.
+// known to be equal already. Most members are rejected by the integer
+// comparison; the rest is confirmed apart, which keeps this loop's few
+// variables in registers.
 func (m *Matcher) match(g []member, text []byte, at, keyLen int, dst []Match) []Match {
-	rest := text[at+keyLen:]
-	next := word(rest)
-	for _, mb := range g {
-		n := int(mb.len) - keyLen
-		if next&mb.mask != mb.next || len(rest) < n {
-			continue
+	next := word(text[at+keyLen:])
+	for k := range g {
+		if next&g[k].mask == g[k].next {
+			dst = m.confirm(&g[k], text, at, keyLen, dst)
 		}
-		if n <= 8 || string(rest[8:n]) == string(m.patterns[mb.pattern][keyLen+8:]) {
-			dst = append(dst, Match{mb.pattern, int32(at + int(mb.len))})
-		}
+	}
+	return dst
+}
+
+// confirm appends mb's match at text[at:] when the bytes after the first
+// keyLen+8 agree too.
+//
+//go:noinline
+func (m *Matcher) confirm(mb *member, text []byte, at, keyLen int, dst []Match) []Match {
+	end := at + int(mb.len)
+	if end > len(text) {
+		return dst
+	}
+	if int(mb.len) <= keyLen+8 || string(text[at+keyLen+8:end]) == string(m.patterns[mb.pattern][keyLen+8:]) {
+		dst = append(dst, Match{mb.pattern, int32(end)})
 	}
 	return dst
 }
