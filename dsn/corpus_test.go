@@ -89,7 +89,7 @@ var labelDoubts = func() map[string]doubt {
 		"lhost-trendmicro-03.eml#1":  {"onhold", `InterScan's report says only "Unable to deliver message to <addr>"; the "550 5.1.1 ... Invalid recipient" below it is the body of the returned message (a pasted bounce), not this report, so nothing the report says makes the address unknown (label userunknown)`},
 		"rhost-messagelabs-03.eml#1": {"onhold", `"542 <addr> Rejected": a non-standard code and one word, nothing says the mailbox does not exist (label userunknown)`},
 		"rhost-franceptt-08.eml#1":   {"blocked", `Orange "421 4.2.0 Service refused, please try later. OFR005_505": the same words Orange uses for its IP blocks (OFR_999, LPN005_510); Orange publishes no meaning for 505 that says more, and either way it is temporary and retried (label systemerror)`},
-		"lhost-exim-37.eml#1":        {"onhold", `"553 neko.example.com does not exist" after end of data: the domain named is the envelope sender's (Return-path of the returned message), not the recipient's example.net, so hostunknown would suppress a good address; the refusal is about the sender, which maildx cannot tell from the reply alone (label hostunknown)`},
+		"lhost-exim-37.eml#1":        {"rejected", `"553 neko.example.com does not exist" after end of data: neko.example.com is the envelope sender's domain (the bounce goes to sironeko-nyaan@neko.example.com), not the recipient's example.net, so the refusal is about the sender; hostunknown would suppress a good address (label hostunknown)`},
 	}
 	for _, f := range []string{"lhost-mcafee-01.eml#1", "lhost-mcafee-04.eml#1", "lhost-mfilter-03.eml#1", "lhost-mxlogic-03.eml#1",
 		"lhost-surfcontrol-01.eml#1", "lhost-x2-02.eml#1", "lhost-x2-02.eml#3", "lhost-zoho-02.eml#1", "lhost-zoho-03.eml#1",

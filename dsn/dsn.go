@@ -113,6 +113,7 @@ func Parse(data []byte, opts Options) (results []Result, err error) {
 	for i := range out {
 		out[i].File = opts.File
 		m.fill(&out[i])
+		m.senderDomainRefused(&out[i], opts)
 	}
 	return out, nil
 }

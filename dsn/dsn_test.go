@@ -199,3 +199,24 @@ func TestMailAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestSenderDomainRefused(t *testing.T) {
+	bounce := func(sender string) []byte {
+		return []byte("Return-path: <>\nFrom: Mail Delivery System <Mailer-Daemon@mx.example.org>\nTo: " + sender +
+			"\nSubject: Mail delivery failed: returning message to sender\n\n" +
+			"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n" +
+			"  kijitora@example.net\n    host mx.example.net [192.0.2.222]\n    SMTP error from remote mail server after end of data:\n    553 neko.example.com does not exist\n")
+	}
+	for sender, want := range map[string]string{
+		"sironeko@neko.example.com": "rejected", // the sender's domain
+		"sironeko@other.example.jp": "onhold",   // some other domain: nothing to go on
+	} {
+		res, err := Parse(bounce(sender), Options{})
+		if err != nil || len(res) != 1 {
+			t.Fatalf("%s: %v, %d results", sender, err, len(res))
+		}
+		if res[0].Recipient != "kijitora@example.net" || res[0].Reason != want {
+			t.Errorf("%s: got %s %s, want kijitora@example.net %s", sender, res[0].Recipient, res[0].Reason, want)
+		}
+	}
+}

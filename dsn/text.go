@@ -744,3 +744,43 @@ func stripHTML(s string) string {
 	}
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", "\"", "&nbsp;", " ", "&#39;", "'").Replace(b.String())
 }
+
+// senderDomainRefused corrects a result whose remote text says that the
+// sender's domain does not exist ("553 neko.example.com does not exist"):
+// the refusal is about the envelope sender, whatever the classifier made
+// of the words (nothing, or an unknown recipient domain). The sender's
+// domains are those of the bounce's addressee (a bounce goes to the
+// envelope sender) and of the original's From; a domain the recipient
+// shares is left alone.
+func (m *parsed) senderDomainRefused(r *Result, opts Options) {
+	if r.Reason != "onhold" && r.Reason != "hostunknown" || r.DecodedBy == "arf" || r.DecodedBy == "rfc3834" {
+		return
+	}
+	diag := strings.ToLower(r.Diagnostic)
+	rcptDomain := strings.ToLower(r.Recipient[strings.LastIndexByte(r.Recipient, '@')+1:])
+	for _, h := range []string{m.to, m.orig.from} {
+		for _, a := range findAllAddrs(h) {
+			dom := strings.ToLower(a[strings.LastIndexByte(a, '@')+1:])
+			if dom == rcptDomain || strings.HasSuffix(rcptDomain, "."+dom) {
+				continue
+			}
+			for i := 0; i < len(diag); {
+				j := strings.Index(diag[i:], dom)
+				if j < 0 {
+					break
+				}
+				j += i
+				before := j == 0 || !addrChar(diag[j-1])
+				after := strings.TrimLeft(diag[j+len(dom):], ">: ")
+				if before && strings.HasPrefix(after, "does not exist") {
+					d := maildx.Explain(r.Diagnostic, maildx.WithLang(opts.Lang), maildx.WithReason("rejected"))
+					d.Input = r.Diagnosis.Input
+					d.Evidence = append(d.Evidence, dom+" is the sender's domain: the refusal is about the envelope sender, not the recipient")
+					r.Diagnosis = d
+					return
+				}
+				i = j + len(dom)
+			}
+		}
+	}
+}
