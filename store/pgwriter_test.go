@@ -151,3 +151,52 @@ func TestPipelinedGroupMatchesSQLite(t *testing.T) {
 		}
 	})
 }
+
+// TestPipelineFailureRollsBack: the one-trip pipeline has no BEGIN/COMMIT
+// (its statements are one implicit transaction up to the Sync). A statement
+// that fails must take the whole group with it — the events and the
+// suppressions of the statements before it — and leave the connection
+// usable.
+func TestPipelineFailureRollsBack(t *testing.T) {
+	s := openT(t, newPostgresDB(t), Options{})
+	ss := s.(*sqlStore)
+	ctx := context.Background()
+	if _, err := ss.w.ExecContext(ctx, `CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.recipient = 'poison@x.de' THEN RAISE EXCEPTION 'poisoned event'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison()`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	call := []Event{
+		hard(ev("h1", TypeBounced, "a@x.de", now)),
+		soft(ev("s1", TypeBounced, "b@x.de", now)),
+		ev("p1", TypeDelivered, "poison@x.de", now.Add(time.Second)),
+	}
+	for range 3 { // the same connections again and again
+		if n, err := s.AddEvents(ctx, call); err == nil || !bytes.Contains([]byte(err.Error()), []byte("poisoned event")) {
+			t.Fatalf("AddEvents = (%d, %v), want the trigger's error", n, err)
+		}
+	}
+	if n, _ := CountEvents(s); n != 0 {
+		t.Errorf("%d events stored by failed groups", n)
+	}
+	var sups, runs int
+	if err := ss.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM suppressions), (SELECT count(*) FROM soft_failures)").Scan(&sups, &runs); err != nil {
+		t.Fatal(err)
+	}
+	if sups != 0 || runs != 0 {
+		t.Errorf("failed groups left %d suppressions and %d soft-failure runs", sups, runs)
+	}
+	if n, err := s.AddEvents(ctx, call[:2]); n != 2 || err != nil {
+		t.Fatalf("after the failures: (%d, %v), want (2, nil)", n, err)
+	}
+	if _, err := s.GetSuppression(ctx, "a@x.de"); err != nil {
+		t.Errorf("suppression of the hard bounce: %v", err)
+	}
+	if err := ss.r.QueryRowContext(ctx, "SELECT count(*) FROM soft_failures").Scan(&runs); err != nil || runs != 1 {
+		t.Errorf("soft-failure runs = %d (%v), want 1", runs, err)
+	}
+}

@@ -118,3 +118,73 @@ ON CONFLICT DO NOTHING;
 DELETE FROM soft_failures
 WHERE address_norm = $1 AND failures >= $2 AND last_us - first_us >= $3
   AND EXISTS (SELECT 1 FROM events WHERE id = $4 AND xmin = pg_current_xact_id()::xid);
+
+-- One statement per event for the one-trip pipeline (pgwriter.go): the event's
+-- INSERT and its suppression rule in one statement, the rule's statements as
+-- data-modifying CTEs that act only when the insert returned a row (the event
+-- is new). $1..$23 are insert_event's; the result is the number of events
+-- inserted (0 or 1). A soft failure's run is ended by soft_run_end_new
+-- afterwards (one statement cannot update and then delete the same row).
+
+-- name: insert_event_suppress
+WITH ins AS (
+    INSERT INTO events (
+        id, provider, provider_event_id, type, recipient, recipient_norm, recipient_domain,
+        message_id, sending_domain, time_us, received_us, remote_text,
+        reason, category, action, fault, hard_bounce, temporary, status, reply_code,
+        diag_provider, diagnosis, raw
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), sup AS (
+    INSERT INTO suppressions (address_norm, address, reason, diagnosis_reason, event_id, note, created_us)
+    SELECT $6, $24::text, $25::text, $13, $1, '', $10 FROM ins
+    ON CONFLICT DO NOTHING
+), run AS (
+    DELETE FROM soft_failures WHERE address_norm = $6 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT count(*) FROM ins;
+
+-- name: insert_event_reset
+WITH ins AS (
+    INSERT INTO events (
+        id, provider, provider_event_id, type, recipient, recipient_norm, recipient_domain,
+        message_id, sending_domain, time_us, received_us, remote_text,
+        reason, category, action, fault, hard_bounce, temporary, status, reply_code,
+        diag_provider, diagnosis, raw
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), run AS (
+    DELETE FROM soft_failures WHERE address_norm = $6 AND first_us <= $10 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT count(*) FROM ins;
+
+-- $24 the address, $25 the suppression reason (soft-bounce), $26 the run's
+-- length, $27 its least span in µs.
+-- name: insert_event_soft
+WITH ins AS (
+    INSERT INTO events (
+        id, provider, provider_event_id, type, recipient, recipient_norm, recipient_domain,
+        message_id, sending_domain, time_us, received_us, remote_text,
+        reason, category, action, fault, hard_bounce, temporary, status, reply_code,
+        diag_provider, diagnosis, raw
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), run AS (
+    INSERT INTO soft_failures (address_norm, failures, first_us, last_us, last_event_id)
+    SELECT $6, 1, $10, $10, $1 FROM ins
+    ON CONFLICT (address_norm) DO UPDATE SET
+        failures = soft_failures.failures + 1,
+        first_us = LEAST(soft_failures.first_us, excluded.first_us),
+        last_us = GREATEST(soft_failures.last_us, excluded.last_us),
+        last_event_id = excluded.last_event_id
+    RETURNING failures, first_us, last_us
+), sup AS (
+    INSERT INTO suppressions (address_norm, address, reason, diagnosis_reason, event_id, note, created_us)
+    SELECT $6, $24::text, $25::text, $13, $1, '', $10 FROM run
+    WHERE run.failures >= $26::integer AND run.last_us - run.first_us >= $27::bigint
+    ON CONFLICT DO NOTHING
+)
+SELECT count(*) FROM ins;
