@@ -188,9 +188,11 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		}
 	}
 	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
-	// Codes and evidence share one allocation; each keeps to its part.
-	strs := make([]string, 10)
-	ev := strs[4:4:10]
+	// Codes and evidence are gathered on the stack and copied into one
+	// allocation of their exact size at the end (see finish).
+	var cbuf [4]string
+	var ebuf [8]string
+	codes, ev := cbuf[:0], ebuf[:0]
 	var buf [32]candidate
 	cands := buf[:0]
 	add := func(e *kb.Entry, score int, why, detail string) {
@@ -202,21 +204,20 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 
 	// Codes.
-	d.Codes = strs[0:0:4]
 	if in.reply != 0 {
 		r := c.replyText[in.reply]
-		d.Codes = append(d.Codes, r)
+		codes = append(codes, r)
 		ev = append(ev, c.replyEv[in.reply])
 		for _, e := range codeEntries(c.byReply[in.reply]) {
 			add(e, scoreReply, "reply code", r)
 		}
 	}
 	if in.status != "" {
-		d.Codes = append(d.Codes, in.status)
-		c.statusCandidates(in, add, &ev)
+		codes = append(codes, in.status)
+		ev = c.statusCandidates(in, add, ev)
 	}
 	for _, h := range in.hex {
-		d.Codes = append(d.Codes, h)
+		codes = append(codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
 			add(e, scoreHex, "client code", h)
 		}
@@ -227,7 +228,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 	for _, n := range names {
 		if es := c.byName[n]; len(es) > 0 {
-			d.Codes = appendUnique(d.Codes, n)
+			codes = appendUnique(codes, n)
 			for _, e := range codeEntries(es) {
 				score := scoreName
 				if wrapperSource(e.Source) {
@@ -238,7 +239,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		}
 	}
 	if in.httpStatus != 0 {
-		d.Codes = append(d.Codes, "HTTP "+strconv.Itoa(in.httpStatus))
+		codes = append(codes, "HTTP "+strconv.Itoa(in.httpStatus))
 		ev = append(ev, "HTTP status "+strconv.Itoa(in.httpStatus))
 	}
 
@@ -308,7 +309,9 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 	best := c.rank(cands)
 	if len(best) == 0 {
-		return c.fallback(d, in, ev)
+		ev = c.fallback(&d, in, ev)
+		finish(&d, codes, ev)
+		return d
 	}
 	if gaveUp != "" && best[0].entry.Reason == "networkerror" {
 		// No server ever gave a verdict – connections timed out or
@@ -341,9 +344,19 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	for _, cd := range best {
 		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
 	}
-	c.decide(&d, in, top, &ev, o)
-	d.Evidence = ev
+	ev = c.decide(&d, in, top, ev, o)
+	finish(&d, codes, ev)
 	return d
+}
+
+// finish copies the codes and evidence gathered on Explain's stack into
+// one allocation of their exact size: the Diagnosis outlives the call, and
+// what each call allocates is most of what the garbage collector costs.
+func finish(d *Diagnosis, codes, ev []string) {
+	strs := make([]string, len(codes)+len(ev))
+	copy(strs, codes)
+	copy(strs[len(codes):], ev)
+	d.Codes, d.Evidence = strs[:len(codes):len(codes)], strs[len(codes):]
 }
 
 // applyOptions runs the options on a fresh options value. It is apart from
@@ -395,15 +408,15 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // statusCandidates adds the entries for the enhanced status code: the
 // registry entry, a provider's own entry for an unregistered code, or the
 // X.Y.0 parent when nothing covers the exact code.
-func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string, string), ev *[]string) {
+func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string, string), ev []string) []string {
 	st, _ := smtpcode.ParseStatus(in.status)
 	if s, ok := c.statusEv[st]; ok {
-		*ev = append(*ev, s)
+		ev = append(ev, s)
 	} else {
-		*ev = append(*ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
+		ev = append(ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
 	}
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
-		*ev = append(*ev, fmt.Sprintf("class mismatch: reply %d is %s but status %s is %s; the reply code decides whether to retry",
+		ev = append(ev, fmt.Sprintf("class mismatch: reply %d is %s but status %s is %s; the reply code decides whether to retry",
 			in.reply, className(smtpcode.ReplyClass(in.reply)), in.status, className(st.Class)))
 	}
 	registered := false
@@ -439,11 +452,12 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 	if !registered {
 		for _, e := range c.byStatus[st.Parent().Generic()] {
 			if e.Source == "enhanced" {
-				*ev = append(*ev, in.status+" is not registered; falling back to "+st.Parent().String()+" (RFC 3463 section 3.1)")
+				ev = append(ev, in.status+" is not registered; falling back to "+st.Parent().String()+" (RFC 3463 section 3.1)")
 				add(e, scoreStatusParent, "status parent", st.Parent().String())
 			}
 		}
 	}
+	return ev
 }
 
 // codeEntries picks, among the entries that share a code, the one the code
@@ -537,7 +551,7 @@ func before(a, b *candidate) bool {
 }
 
 // decide fills the verdict fields from the winning entry and the codes.
-func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string, o options) {
+func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev []string, o options) []string {
 	e := top.entry
 	d.Reason, d.Category, d.Action, d.Fault = e.Reason, e.Category, e.Action, e.Fault
 	d.Temporary = e.Temporary
@@ -561,36 +575,36 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 	case class == smtpcode.ClassSuccess:
 		if d.Reason != "delivered" && d.Category != "success" {
 			d.Reason, d.Category, d.Action, d.Fault = "delivered", "success", "none", "remote-system"
-			*ev = append(*ev, "success class (2xx): the message was accepted")
+			ev = append(ev, "success class (2xx): the message was accepted")
 		}
 		d.Temporary = false
 	case c.explicit[e]:
 	case class == smtpcode.ClassTransient && !d.Temporary && d.Reason != "expired":
 		// (An expired message stays given up, whatever the last reply's class.)
 		d.Temporary = true
-		*ev = append(*ev, "transient class (4xx): the failure may go away, so retry")
+		ev = append(ev, "transient class (4xx): the failure may go away, so retry")
 	case class == smtpcode.ClassPermanent && d.Temporary && e.Source != "smtp":
 		d.Temporary = false
-		*ev = append(*ev, "permanent class (5xx): the server will not accept this message as it is")
+		ev = append(ev, "permanent class (5xx): the server will not accept this message as it is")
 	}
 	if class == smtpcode.ClassTransient && d.Action == "none" {
 		d.Action = "retry"
-		*ev = append(*ev, "transient class (4xx): retry later")
+		ev = append(ev, "transient class (4xx): retry later")
 	}
 	if d.Temporary && d.Action == "suppress" {
 		d.Action = "retry"
-		*ev = append(*ev, "temporary failure: retry before suppressing the address")
+		ev = append(ev, "temporary failure: retry before suppressing the address")
 	}
 	if d.Temporary && d.Action == "fix-sender" && class == smtpcode.ClassTransient && (d.Category == "rate-limited" || d.Category == "reputation-block") {
 		d.Action = "retry"
-		*ev = append(*ev, "transient rate limit: slow down and retry")
+		ev = append(ev, "transient rate limit: slow down and retry")
 	}
 	if o.final && d.Temporary && d.Reason != "delivered" {
 		d.Temporary = false
 		if o.gaveUp {
-			*ev = append(*ev, "permanent for this message: no more attempts")
+			ev = append(ev, "permanent for this message: no more attempts")
 		} else {
-			*ev = append(*ev, "the reporting MTA gave up (DSN Action: failed): permanent for this message")
+			ev = append(ev, "the reporting MTA gave up (DSN Action: failed): permanent for this message")
 		}
 		if d.Action == "retry" && hardBounce(d.Reason, false) {
 			d.Action = "suppress"
@@ -603,13 +617,14 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev *[]string
 		if d.Fault == "recipient" {
 			d.Action = "contact-recipient"
 		}
-		*ev = append(*ev, "permanent failure: retrying the same message will not help")
+		ev = append(ev, "permanent failure: retrying the same message will not help")
 	}
 	d.HardBounce = hardBounce(d.Reason, d.Temporary)
 	if d.Action == "retry" {
 		d.RetryAfter = retryAfter(e, d.Category, o.attempt)
 	}
 	d.Kind = kindOf(in, e)
+	return ev
 }
 
 // explicitClass reports entries whose temporary flag deliberately differs
@@ -793,7 +808,7 @@ func className(c smtpcode.Class) string {
 
 // fallback answers when no entry matched: undefined for empty input, onhold
 // for text the knowledge base does not recognise.
-func (c *Classifier) fallback(d Diagnosis, in *input, ev []string) Diagnosis {
+func (c *Classifier) fallback(d *Diagnosis, in *input, ev []string) []string {
 	d.Category, d.Action, d.Fault = "unknown", "none", "remote-system"
 	d.Provider = c.detectProvider(in)
 	t := unknownText
@@ -806,8 +821,7 @@ func (c *Classifier) fallback(d Diagnosis, in *input, ev []string) Diagnosis {
 		ev = append(ev, "no code or phrase of the knowledge base found")
 	}
 	d.Title, d.Meaning, d.Solution = t[d.Lang].Title, t[d.Lang].Meaning, t[d.Lang].Solution
-	d.Evidence = ev
-	return d
+	return ev
 }
 
 var unknownText = map[string]kb.Text{
