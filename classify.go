@@ -184,7 +184,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 	if o.status != "" && in.status == "" {
 		if st, ok := smtpcode.ParseStatus(strings.TrimSpace(o.status)); ok && st.Class != smtpcode.ClassNone && st.Subject <= 7 {
-			in.status = st.String()
+			in.status, in.st = st.String(), st
 		}
 	}
 	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
@@ -193,7 +193,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	var cbuf [4]string
 	var ebuf [8]string
 	codes, ev := cbuf[:0], ebuf[:0]
-	var buf [32]candidate
+	var buf [16]candidate
 	cands := buf[:0]
 	add := func(e *kb.Entry, score int, why, detail string) {
 		if e.Reason == "onhold" && score > scoreUndecided {
@@ -409,7 +409,7 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // registry entry, a provider's own entry for an unregistered code, or the
 // X.Y.0 parent when nothing covers the exact code.
 func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string, string), ev []string) []string {
-	st, _ := smtpcode.ParseStatus(in.status)
+	st := in.st
 	if s, ok := c.statusEv[st]; ok {
 		ev = append(ev, s)
 	} else {
@@ -490,7 +490,7 @@ func (c *Classifier) consistent(e *kb.Entry, in *input) bool {
 	if in.status == "" {
 		return true
 	}
-	st, _ := smtpcode.ParseStatus(in.status)
+	st := in.st
 	hasStatus := false
 	for _, code := range e.ParsedCodes() {
 		if code.Kind != kb.KindStatus {
@@ -568,7 +568,7 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev []string,
 	// [TS03] "retrying will not succeed").
 	class := smtpcode.ReplyClass(in.reply)
 	if in.reply == 0 && in.status != "" {
-		st, _ := smtpcode.ParseStatus(in.status)
+		st := in.st
 		class = st.Class
 	}
 	switch {

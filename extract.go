@@ -26,10 +26,11 @@ type input struct {
 	jsonProvider string // the provider whose payload shape this is
 	httpStatus   int
 
-	reply     int    // first reply code that reads as an SMTP reply, 0 if none
-	replyLine bool   // the reply code starts a line (a real reply, not a number in prose)
-	status    string // first enhanced status code, "" if none
-	statusX   bool   // the status code was given in registry form X.Y.Z
+	reply     int             // first reply code that reads as an SMTP reply, 0 if none
+	replyLine bool            // the reply code starts a line (a real reply, not a number in prose)
+	status    string          // first enhanced status code, "" if none
+	st        smtpcode.Status // status, parsed
+	statusX   bool            // the status code was given in registry form X.Y.Z
 	hex       []string
 	names     []string // tokens with an upper-case letter or digit, for name-code lookup
 
@@ -288,7 +289,7 @@ func (in *input) scanCodes(s string) {
 				}
 				tok := trimDots(s[i:j])
 				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
-					in.status, in.statusX = st.String(), true
+					in.status, in.st, in.statusX = st.String(), st, true
 				}
 				i, lineStart = j, false
 				break
@@ -363,7 +364,7 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 			// tok is the code as String renders it: ParseStatus takes a
 			// digit class and no leading zeros only. Keeping the text
 			// saves an allocation.
-			in.status = tok
+			in.status, in.st = tok, st
 		}
 		return
 	}

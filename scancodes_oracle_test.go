@@ -49,7 +49,7 @@ func (in *input) scanCodesOracle(s string) {
 				}
 				tok := trimDots(s[i:j])
 				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
-					in.status, in.statusX = st.String(), true
+					in.status, in.st, in.statusX = st.String(), st, true
 				}
 				i = j
 				break
@@ -86,7 +86,7 @@ func (in *input) scanCodesOracle(s string) {
 }
 
 func sameScan(a, b *input) bool {
-	return a.reply == b.reply && a.replyLine == b.replyLine && a.status == b.status && a.statusX == b.statusX &&
+	return a.reply == b.reply && a.replyLine == b.replyLine && a.status == b.status && a.st == b.st && a.statusX == b.statusX &&
 		a.httpStatus == b.httpStatus && slices.Equal(a.hex, b.hex) && slices.Equal(a.names, b.names)
 }
 
