@@ -233,27 +233,23 @@ func (in *input) scanCodes(s string) {
 		switch scanClass[c] {
 		case scanLetter:
 			// Most of a text is lower-case words, which are never codes:
-			// a tight loop runs over their letters, and only a token that
-			// goes on with something else takes the general loop, which
-			// finds its end and what codeShaped needs in one pass.
-			j := i
+			// a tight loop runs over their letters (after a capital, as
+			// in most capitalised words), and only a token that goes on
+			// with something else takes tokenEnd.
+			j, seen, ups := i, uint8(0), 0
+			if c <= 'Z' {
+				j, seen, ups = j+1, tokUpper, 1
+			}
+			k := j
 			for j < len(s) && tokenClass[s[j]] == tokLower {
 				j++
 			}
-			seen := uint8(tokLower)
-			if j == i {
-				seen = 0
+			if j > k {
+				seen |= tokLower
 			}
-			for j < len(s) {
-				cl := tokenClass[s[j]]
-				if cl == 0 && !(s[j] == '.' && isAlnum(s, j+1)) {
-					break
-				}
-				seen |= cl
-				j++
-			}
+			j, seen, ups = tokenEnd(s, j, seen, ups)
 			if seen != tokLower {
-				in.nameToken(s[i:j], seen)
+				in.nameToken(s[i:j], seen, ups)
 			}
 			i, lineStart = j, false
 		case scanSpace:
@@ -295,17 +291,8 @@ func (in *input) scanCodes(s string) {
 				break
 			}
 			// An x that starts a word.
-			j := i
-			var seen uint8
-			for j < len(s) {
-				cl := tokenClass[s[j]]
-				if cl == 0 && !(s[j] == '.' && isAlnum(s, j+1)) {
-					break
-				}
-				seen |= cl
-				j++
-			}
-			in.nameToken(s[i:j], seen)
+			j, seen, ups := tokenEnd(s, i, 0, 0)
+			in.nameToken(s[i:j], seen, ups)
 			i, lineStart = j, false
 		default:
 			i, lineStart = i+1, false
@@ -313,13 +300,35 @@ func (in *input) scanCodes(s string) {
 	}
 }
 
+// tokenEnd goes on with a word token of scanCodes from j, where the bytes
+// before (from the token's start) had the classes seen and ups capitals. It
+// returns the token's end and the classes and capitals of all of it – what
+// shaped needs, found in the same pass. A dot is part of the token when a
+// letter or digit follows it.
+func tokenEnd(s string, j int, seen uint8, ups int) (int, uint8, int) {
+	for j < len(s) {
+		cl := tokenClass[s[j]]
+		if cl == 0 {
+			if s[j] != '.' || !isAlnum(s, j+1) {
+				break
+			}
+			cl = tokDot
+		}
+		seen |= cl
+		ups += int(cl & tokUpper)
+		j++
+	}
+	return j, seen, ups
+}
+
 // nameToken keeps a word token of scanCodes (seen, the union of its bytes'
-// tokenClass) when it is shaped like a code the knowledge base knows.
-func (in *input) nameToken(tok string, seen uint8) {
+// classes, ups its capitals) when it is shaped like a code the knowledge
+// base knows.
+func (in *input) nameToken(tok string, seen uint8, ups int) {
 	for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
 		tok = tok[:len(tok)-1]
 	}
-	if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.known[tok] != nil) {
+	if len(tok) >= 4 && len(tok) <= 40 && shaped(seen, ups, tok) && (in.known == nil || in.known[tok] != nil) {
 		in.names = appendUnique(in.names, tok)
 	}
 }
@@ -376,7 +385,8 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 		return
 	}
 	var lb [12]byte
-	if before := lowerWindow(&lb, s[max(0, at-10):at]); bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before, []byte("http/1")) || bytes.Contains(before, []byte("http/2")) {
+	before := lowerWindow(&lb, s[max(0, at-10):at])
+	if h := bytes.Index(before, []byte("http")); h >= 0 && (bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before[h:], []byte("http/1")) || bytes.Contains(before[h:], []byte("http/2"))) {
 		if in.httpStatus == 0 {
 			in.httpStatus = n
 		}
@@ -390,10 +400,12 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	after := s[at+3:]
 	strong := lineStart || strings.HasPrefix(after, "-") || followedByStatus(after) || strings.TrimSpace(s) == tok
 	if !strong {
+		// Each of these words ends in ':' or ';', so most windows are
+		// ruled out by looking for those two bytes.
 		before := lowerWindow(&lb, s[max(0, at-12):at])
-		strong = bytes.Contains(before, []byte("said:")) || bytes.Contains(before, []byte("reply:")) || bytes.Contains(before, []byte("smtp;")) ||
+		strong = (bytes.IndexByte(before, ':') >= 0 || bytes.IndexByte(before, ';') >= 0) && (bytes.Contains(before, []byte("said:")) || bytes.Contains(before, []byte("reply:")) || bytes.Contains(before, []byte("smtp;")) ||
 			bytes.Contains(before, []byte("error:")) || bytes.Contains(before, []byte("failed:")) || bytes.Contains(before, []byte("response:")) ||
-			bytes.HasSuffix(bytes.TrimSpace(before), []byte(":"))
+			bytes.HasSuffix(bytes.TrimSpace(before), []byte(":")))
 	}
 	if !strong {
 		return
@@ -480,6 +492,7 @@ const (
 	tokLower
 	tokDigit
 	tokOther // '-' and '_'
+	tokDot   // '.' inside a token (set by tokenEnd, not in the table)
 )
 
 var tokenClass = func() (t [256]uint8) {
@@ -496,10 +509,10 @@ var tokenClass = func() (t [256]uint8) {
 	return t
 }()
 
-// shapedClasses is codeShaped(tok) for a token whose byte classes were
-// collected in one pass (seen, the union of tokenClass; trailing '-' and '_'
-// change nothing). Only mixed-case tokens, rare, need codeShaped itself.
-func shapedClasses(seen uint8, tok string) bool {
+// shaped is codeShaped(tok) for a token whose byte classes (seen, with
+// tokDot for a dot) and capitals (ups) were collected in one pass; trailing
+// '-' and '_' change neither.
+func shaped(seen uint8, ups int, tok string) bool {
 	switch {
 	case seen&tokDigit != 0:
 		return true
@@ -508,7 +521,7 @@ func shapedClasses(seen uint8, tok string) bool {
 	case seen&tokLower == 0:
 		return true
 	}
-	return codeShaped(tok)
+	return seen&tokDot != 0 || ups >= 2 && tok[0] >= 'A' && tok[0] <= 'Z'
 }
 
 // codeShaped reports tokens that look like a vendor or library code rather

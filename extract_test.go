@@ -93,16 +93,16 @@ func TestReadJSON(t *testing.T) {
 	}
 }
 
-// TestShapedClasses holds the one-pass shape test to codeShaped.
-func TestShapedClasses(t *testing.T) {
+// TestShaped holds the one-pass shape test to codeShaped.
+func TestShaped(t *testing.T) {
 	for _, tok := range []string{"TSS04", "S3150", "RP-001", "EENVELOPE", "MessageRejected", "HardBounce", "RESOLVER.ADR.RecipNotFound",
 		"Content", "Invalid", "mailbox", "a.b.c", "Ab.c", "aB", "AB", "x-y_z", "Resolver.adr", "iPhone", "ABc", "A_b", "Ab-Cd"} {
-		var seen uint8
-		for i := 0; i < len(tok); i++ {
-			seen |= tokenClass[tok[i]]
+		j, seen, ups := tokenEnd(tok, 0, 0, 0)
+		if j != len(tok) {
+			t.Fatalf("%q: token ends at %d", tok, j)
 		}
-		if got, want := shapedClasses(seen, tok), codeShaped(tok); got != want {
-			t.Errorf("%q: shapedClasses %v, codeShaped %v", tok, got, want)
+		if got, want := shaped(seen, ups, tok), codeShaped(tok); got != want {
+			t.Errorf("%q: shaped %v, codeShaped %v", tok, got, want)
 		}
 	}
 }

@@ -85,6 +85,21 @@ func (in *input) scanCodesOracle(s string) {
 	}
 }
 
+// shapedClasses is the oracle's shape test: codeShaped(tok) for a token
+// whose byte classes were collected in one pass (seen, the union of tokenClass; trailing '-' and '_'
+// change nothing). Only mixed-case tokens, rare, need codeShaped itself.
+func shapedClasses(seen uint8, tok string) bool {
+	switch {
+	case seen&tokDigit != 0:
+		return true
+	case seen&tokUpper == 0:
+		return false // lower-case words, with or without dots, are words
+	case seen&tokLower == 0:
+		return true
+	}
+	return codeShaped(tok)
+}
+
 func sameScan(a, b *input) bool {
 	return a.reply == b.reply && a.replyLine == b.replyLine && a.status == b.status && a.st == b.st && a.statusX == b.statusX &&
 		a.httpStatus == b.httpStatus && slices.Equal(a.hex, b.hex) && slices.Equal(a.names, b.names)
