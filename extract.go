@@ -247,7 +247,9 @@ func (in *input) scanCodes(s string) {
 			if j > k {
 				seen |= tokLower
 			}
-			j, seen, ups = tokenEnd(s, j, seen, ups)
+			if j < len(s) && (tokenClass[s[j]] != 0 || s[j] == '.') {
+				j, seen, ups = tokenEnd(s, j, seen, ups)
+			}
 			if seen != tokLower {
 				in.nameToken(s[i:j], seen, ups)
 			}
