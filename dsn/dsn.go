@@ -153,25 +153,45 @@ func sanitizeHeader(b []byte) []byte {
 	}
 	head := b[:end]
 	clean := true
-	for _, line := range bytes.Split(head, []byte("\n")) {
+	for rest := head; ; {
+		line, more := nextLine(rest)
 		if !headerLine(line) {
 			clean = false
 			break
 		}
+		if more == nil {
+			break
+		}
+		rest = more
 	}
 	if clean {
 		return b
 	}
 	var out bytes.Buffer
 	out.Grow(len(b))
-	for _, line := range bytes.Split(head, []byte("\n")) {
+	for rest := head; ; {
+		line, more := nextLine(rest)
 		if headerLine(line) {
 			out.Write(line)
 			out.WriteByte('\n')
 		}
+		if more == nil {
+			break
+		}
+		rest = more
 	}
 	out.Write(b[end:])
 	return out.Bytes()
+}
+
+// nextLine splits b at its first "\n": the line before it and the rest
+// after it, or b and nil when it has none (the lines of bytes.Split(b,
+// "\n"), one at a time).
+func nextLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
 }
 
 // headerLineString is headerLine for a string.
@@ -304,7 +324,7 @@ func readMessage(data []byte) (*parsed, error) {
 		// Or a report pasted into the text part (Amazon WorkMail: "Technical
 		// report:" followed by the DSN fields).
 		for _, t := range m.texts {
-			if strings.Contains(strings.ToLower(t), "content-type: message/delivery-status") || hasReportFields(t) {
+			if lowerContains(t, "content-type: message/delivery-status") || hasReportFields(t) {
 				if r := reportInText(t); r != "" {
 					m.reports = append(m.reports, r)
 					break

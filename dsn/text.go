@@ -96,19 +96,96 @@ var originalMarkers = []string{
 
 // cutOriginal removes a copy of the returned message from a text. The
 // transcript of a session is kept: it carries the error.
+//
+// The cut is where the lower-cased text holds the first occurrence of a
+// marker, the earliest such occurrence that lies beyond the first 40
+// bytes (a marker first found within them is not looked for further).
 func cutOriginal(t string) string {
-	l := strings.ToLower(t)
+	l := t
+	if !isASCII(t) {
+		// Offsets in the lower-cased text are applied to t, as always.
+		l = strings.ToLower(t)
+	}
 	cut := len(t)
-	for _, m := range originalMarkers {
-		if m == "----- transcript of session follows" {
-			continue
-		}
-		// Only a first occurrence before cut matters: search no further.
-		if i := strings.Index(l[:min(len(l), cut+len(m)-1)], m); i >= 0 && i < cut && i > 40 {
+	take := func(i int) {
+		if i > 40 && i < cut {
 			cut = i
 		}
 	}
+	// The markers that start with dashes: a marker with d leading dashes
+	// can only match d bytes before the end of a run of dashes.
+	var found uint32
+	for i := 0; i < min(len(l), cut); {
+		j := strings.IndexByte(l[i:min(len(l), cut)], '-')
+		if j < 0 {
+			break
+		}
+		a := i + j
+		b := a + 1
+		for b < len(l) && l[b] == '-' {
+			b++
+		}
+		for k, mk := range dashMarkers {
+			d := dashMarkerRun[k]
+			if found&(1<<k) == 0 && b-a >= d && hasFoldAt(l, b-d, mk) {
+				found |= 1 << k
+				take(b - d)
+			}
+		}
+		i = b
+	}
+	// "original m…": three markers.
+	for i := 0; i < min(len(l), cut); {
+		j := indexFoldAt(l[i:min(len(l), cut+len("original m")-1)], "original m", 3)
+		if j < 0 {
+			break
+		}
+		i += j
+		for k, mk := range originalMMarkers {
+			if found&(1<<(16+k)) == 0 && hasFoldAt(l, i, mk) {
+				found |= 1 << (16 + k)
+				take(i)
+			}
+		}
+		i++
+	}
+	if i := indexFoldAt(l[:min(len(l), cut+len(markerContentType)-1)], markerContentType, 12); i >= 0 {
+		take(i)
+	}
+	if i := indexFoldAt(l[:min(len(l), cut+len(markerHeadersFollow)-1)], markerHeadersFollow, 21); i >= 0 {
+		take(i)
+	}
 	return t[:cut]
+}
+
+// The originalMarkers by their shape, for cutOriginal.
+var (
+	dashMarkers, originalMMarkers []string
+	dashMarkerRun                 []int // leading dashes of each dashMarker
+)
+
+const (
+	markerContentType   = "content-type: message/rfc822"
+	markerHeadersFollow = "message headers follow"
+)
+
+func init() {
+	for _, mk := range originalMarkers {
+		switch d := len(mk) - len(strings.TrimLeft(mk, "-")); {
+		case mk == "----- transcript of session follows":
+		case d > 0:
+			dashMarkers = append(dashMarkers, mk)
+			dashMarkerRun = append(dashMarkerRun, d)
+		case strings.HasPrefix(mk, "original m"):
+			originalMMarkers = append(originalMMarkers, mk)
+		case mk == markerContentType, mk == markerHeadersFollow:
+		default:
+			panic("cutOriginal does not look for " + mk)
+		}
+	}
+	if len(dashMarkers) > 16 || len(originalMMarkers) > 16 {
+		panic("too many markers")
+	}
 }
 
 // blocks finds the lines of one text that belong to an address. The text
@@ -148,10 +225,10 @@ func (bs *blocks) blockFor(addr string) string {
 func (bs *blocks) find(la string) string {
 	if bs.lines == nil {
 		bs.lines = strings.Split(bs.text, "\n")
-		bs.lower = make([]string, len(bs.lines))
-		for i, l := range bs.lines {
-			bs.lower[i] = strings.ToLower(l)
-		}
+		// strings.ToLower maps rune by rune and keeps every "\n" (and
+		// makes none): the lines of the lower-cased text are the
+		// lower-cased lines, made with one copy.
+		bs.lower = strings.Split(strings.ToLower(bs.text), "\n")
 	}
 	lines := bs.lines
 	for i := range lines {
@@ -368,8 +445,7 @@ func (m *parsed) textResults(opts Options) []Result {
 // permanentReport reports a bounce text that declares its failures
 // permanent, which is how an MTA says it gave up.
 func permanentReport(text string) bool {
-	l := strings.ToLower(text)
-	return strings.Contains(l, "this is a permanent error") || strings.Contains(l, "had permanent fatal errors")
+	return lowerContains(text, "this is a permanent error") || lowerContains(text, "had permanent fatal errors")
 }
 
 // notRecipients returns a predicate for addresses that appear in bounce
@@ -509,6 +585,12 @@ func onHeaderLine(text string, at int) bool {
 var qmailGiveUp = regexp.MustCompile(`(?i)\bgiving up on \[?[0-9a-z][0-9a-z.:-]{0,252}\]?\.(\s|$)`)
 
 func dropQmailTrailer(b string) string {
+	// The expression matches only where "giving up on " stands, in any
+	// case (its letters fold to ASCII letters only): most blocks are
+	// passed without running it.
+	if indexFold(b, "giving up on ") < 0 {
+		return strings.TrimSpace(b)
+	}
 	return strings.TrimSpace(qmailGiveUp.ReplaceAllString(b, " "))
 }
 
@@ -726,23 +808,40 @@ func (m *parsed) feedbackResults(opts Options) []Result {
 // they break lines, entities for the common characters are decoded.
 func stripHTML(s string) string {
 	var b strings.Builder
+	b.Grow(len(s))
 	in := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '<':
 			in = true
-			rest := strings.ToLower(s[i+1 : min(len(s), i+4)])
-			if strings.HasPrefix(rest, "br") || strings.HasPrefix(rest, "p") || strings.HasPrefix(rest, "/p") || strings.HasPrefix(rest, "div") || strings.HasPrefix(rest, "tr") || strings.HasPrefix(rest, "/tr") || strings.HasPrefix(rest, "li") {
+			if tagBreaksLine(s[i+1 : min(len(s), i+4)]) {
 				b.WriteByte('\n')
 			}
 		case c == '>' && in:
 			in = false
 		case !in:
-			b.WriteByte(c)
+			// The run of text up to the next tag, at once.
+			j := strings.IndexByte(s[i:], '<')
+			if j < 0 {
+				j = len(s) - i
+			}
+			b.WriteString(s[i : i+j])
+			i += j - 1
 		}
 	}
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", "\"", "&nbsp;", " ", "&#39;", "'").Replace(b.String())
+	return htmlEntities.Replace(b.String())
+}
+
+var htmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", "\"", "&nbsp;", " ", "&#39;", "'")
+
+// tagBreaksLine reports the start of a tag name (the up to three bytes
+// after '<') that breaks a line: br, p, /p, div, tr, /tr, li.
+func tagBreaksLine(rest string) bool {
+	if !isASCII(rest) {
+		rest = strings.ToLower(rest)
+	}
+	return hasFoldAt(rest, 0, "br") || hasFoldAt(rest, 0, "p") || hasFoldAt(rest, 0, "/p") || hasFoldAt(rest, 0, "div") || hasFoldAt(rest, 0, "tr") || hasFoldAt(rest, 0, "/tr") || hasFoldAt(rest, 0, "li")
 }
 
 // senderDomainRefused corrects a result whose remote text says that the
