@@ -17,12 +17,14 @@
 package dsn
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
+	"net/textproto"
 	"strings"
+	"unsafe"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // legacy charsets
@@ -299,7 +301,8 @@ func readMessage(data []byte) (*parsed, error) {
 		if rerr != nil && len(body) == 0 {
 			return nil // an undecodable part: skip it, keep the rest
 		}
-		s := string(body)
+		// body is not written to after this: the string shares its bytes.
+		s := unsafe.String(unsafe.SliceData(body), len(body))
 		switch mt {
 		case "message/delivery-status", "message/global-delivery-status":
 			m.reports = append(m.reports, s)
@@ -457,18 +460,78 @@ func decodedHeader(h message.Header, key string) string {
 }
 
 // readOriginal reads the header of the returned original message.
+//
+// It reads as net/mail.ReadMessage(strings.NewReader(s + "\n\n")) does
+// (the same textproto line reading, the same errors) but keeps only the
+// four fields it needs: no map of every field, no copy of s.
 func readOriginal(s string) origInfo {
-	msg, err := mail.ReadMessage(strings.NewReader(s + "\n\n"))
-	if err != nil {
+	in := io.MultiReader(strings.NewReader(s), strings.NewReader("\n\n"))
+	r := textproto.NewReader(bufio.NewReaderSize(in, min(len(s)+2, 4096)))
+	var messageID, subject, from, to string
+	var seen [4]bool
+	// net/mail's readHeader: the first line cannot start with a leading
+	// space.
+	if buf, err := r.R.Peek(1); err == nil && (buf[0] == ' ' || buf[0] == '\t') {
 		return origInfo{}
+	}
+	fields := 0 // fields with a name, as net/mail counts them
+	for {
+		kv, err := r.ReadContinuedLine()
+		if kv == "" {
+			if err != nil && (err != io.EOF || fields == 0) {
+				return origInfo{}
+			}
+			break
+		}
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok {
+			return origInfo{} // malformed header line
+		}
+		if k != "" {
+			fields++
+		}
+		// The first value of each field, as Header.Get returns it.
+		if f := origField(k); f >= 0 && !seen[f] {
+			seen[f] = true
+			v = strings.TrimLeft(v, " \t")
+			switch f {
+			case 0:
+				messageID = v
+			case 1:
+				subject = v
+			case 2:
+				from = v
+			case 3:
+				to = v
+			}
+		}
+		if err != nil {
+			if err != io.EOF || fields == 0 {
+				return origInfo{}
+			}
+			break
+		}
 	}
 	dec := new(mimeWordDecoder)
 	return origInfo{
-		messageID: strings.TrimSpace(msg.Header.Get("Message-Id")),
-		subject:   dec.decode(msg.Header.Get("Subject")),
-		from:      dec.decode(msg.Header.Get("From")),
-		to:        dec.decode(msg.Header.Get("To")),
+		messageID: strings.TrimSpace(messageID),
+		subject:   dec.decode(subject),
+		from:      dec.decode(from),
+		to:        dec.decode(to),
 	}
+}
+
+// origField returns 0, 1, 2 or 3 for a field name that
+// textproto.CanonicalMIMEHeaderKey makes Message-Id, Subject, From or To,
+// else -1. Canonicalizing changes only the case of ASCII letters, and the
+// four names hold nothing else but '-'.
+func origField(k string) int {
+	for f, name := range [...]string{"message-id", "subject", "from", "to"} {
+		if len(k) == len(name) && hasFoldAt(k, 0, name) {
+			return f
+		}
+	}
+	return -1
 }
 
 // fill copies the message-level fields into a result.

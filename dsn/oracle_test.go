@@ -5,6 +5,7 @@ package dsn
 
 import (
 	"bytes"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,6 +118,35 @@ func FuzzOracleText(f *testing.F) {
 			if got, want := lowerContains(s, n), strings.Contains(strings.ToLower(s), n); got != want {
 				t.Fatalf("lowerContains(%q, %q) = %v, want %v", s, n, got, want)
 			}
+		}
+	})
+}
+
+func readOriginalOld(s string) origInfo {
+	msg, err := mail.ReadMessage(strings.NewReader(s + "\n\n"))
+	if err != nil {
+		return origInfo{}
+	}
+	dec := new(mimeWordDecoder)
+	return origInfo{
+		messageID: strings.TrimSpace(msg.Header.Get("Message-Id")),
+		subject:   dec.decode(msg.Header.Get("Subject")),
+		from:      dec.decode(msg.Header.Get("From")),
+		to:        dec.decode(msg.Header.Get("To")),
+	}
+}
+
+func FuzzOracleOriginal(f *testing.F) {
+	oracleSeeds(f)
+	for _, s := range []string{
+		" x: y\nTo: a@b", "To: a@b\n \nFrom: c@d\nTO: e@f\nmessage-ID:  <x>\n\nbody", "Subject\nTo: a",
+		"To: a\r\n\tb\r\nSubject: =?utf-8?q?h=C3=A9?=\r\n", ": empty\nTo: x", "To: a\n\t", "ſubject: x\nSubject: y",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := readOriginal(s), readOriginalOld(s); got != want {
+			t.Fatalf("readOriginal(%q) = %+v, want %+v", s, got, want)
 		}
 	})
 }
