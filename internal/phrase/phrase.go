@@ -32,6 +32,7 @@ const filterBits = 1 << 16
 type Matcher struct {
 	patterns [][]byte
 	filter   [filterBits / 64]uint64 // hash4 of the first four bytes of every phrase of four bytes or more
+	filter8  [filterBits / 64]uint64 // hash8 of the first eight bytes of every phrase of eight bytes or more
 	groups4  table                   // first four bytes → patterns of 4–7 bytes, longest first
 	groups8  table                   // first eight bytes → longer patterns, longest first
 	short    []int32                 // patterns shorter than four bytes
@@ -112,10 +113,11 @@ func word(b []byte) uint64 {
 	return w
 }
 
-// get returns the patterns filed under k, nil when there are none.
-func (t *table) get(k uint64) []member {
+// get returns the patterns filed under k, whose hash8 is h; nil when there
+// are none.
+func (t *table) get(k uint64, h uint32) []member {
 	mask := uint32(len(t.slots) - 1)
-	for h := hash8(k) & mask; ; h = (h + 1) & mask {
+	for h &= mask; ; h = (h + 1) & mask {
 		s := &t.slots[h]
 		if s.len == 0 {
 			return nil
@@ -177,6 +179,7 @@ func New(patterns []string) *Matcher {
 			groups4[k] = append(groups4[k], int32(i))
 		} else {
 			k := binary.LittleEndian.Uint64([]byte(p))
+			set(&m.filter8, hash8(k))
 			groups8[k] = append(groups8[k], int32(i))
 		}
 	}
@@ -213,10 +216,15 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 		if !has(&m.filter, hash4(k4)) {
 			continue // no phrase starts with these four bytes
 		}
-		if g := m.groups8.get(k8); g != nil {
-			dst = m.match(g, text, i, 8, dst)
+		// A second filter over all eight bytes keeps most of these
+		// positions out of the group table, which does not fit the
+		// first-level cache.
+		if h8 := hash8(k8); has(&m.filter8, h8) {
+			if g := m.groups8.get(k8, h8); g != nil {
+				dst = m.match(g, text, i, 8, dst)
+			}
 		}
-		if g := m.groups4.get(uint64(k4)); g != nil {
+		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
 			dst = m.match(g, text, i, 4, dst)
 		}
 	}
@@ -225,7 +233,7 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 		if !has(&m.filter, hash4(k4)) {
 			continue
 		}
-		if g := m.groups4.get(uint64(k4)); g != nil {
+		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
 			dst = m.match(g, text, i, 4, dst)
 		}
 	}
