@@ -22,7 +22,8 @@ type jsonNode struct {
 // invalid there, so they are here.
 const maxJSONDepth = 10000
 
-// parseJSON reads the JSON document t into nodes (node 0 is the root). It
+// parseJSON reads the JSON document t into nodes (node 0 is the root) and
+// returns them, also the ones written before a syntax error. It
 // accepts exactly what encoding/json's Unmarshal into an any accepts:
 // RFC 8259 syntax, white space around, numbers that fit a float64, at most
 // 10,000 levels of nesting; strings are decoded as encoding/json decodes
@@ -31,7 +32,7 @@ func parseJSON(t string, nodes []jsonNode) (jsonDoc, bool) {
 	p := jsonParser{s: t, nodes: nodes[:0]}
 	p.space()
 	if _, ok := p.value(0); !ok {
-		return nil, false
+		return p.nodes, false
 	}
 	p.space()
 	return p.nodes, p.i == len(p.s)
