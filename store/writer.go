@@ -26,6 +26,10 @@ import (
 // its calls is run again alone, so that one call whose events the database
 // rejects does not fail the others: every caller gets the result of the
 // transaction that actually held its events.
+//
+// On PostgreSQL up to pgGroupsInFlight groups commit at once, each on its own
+// connection, as long as they share no recipient and no event (flight); a
+// group that does waits for the groups in flight it shares them with.
 
 const (
 	// groupMaxEvents caps the events of one group (a group always takes at
@@ -41,6 +45,15 @@ const (
 	groupLinger = 0
 	// groupQueue is the number of calls that may wait for the writer.
 	groupQueue = 256
+	// pgGroupsInFlight is how many groups may be committing at once on
+	// PostgreSQL, each on its own connection (SQLite has one write
+	// connection: 1). While group k waits for its COMMIT (PostgreSQL's WAL
+	// flush), the next group is sent when the two share no recipient and no
+	// event (see flight); PostgreSQL flushes the commit records that arrive
+	// during a flush together, so small groups share flushes. With 4
+	// concurrent single-event webhook posts, 4 measured better than 2 (which
+	// measured no better than 1: two groups still take two flushes).
+	pgGroupsInFlight = 4
 )
 
 // writerQueries are the statements of an AddEvents transaction on SQLite
@@ -62,6 +75,9 @@ type groupWriter struct {
 
 	maxEvents int
 	linger    time.Duration
+	// inflight is how many groups may be committing at once (see
+	// groupsInFlight); 1 makes the writer commit one group after the other.
+	inflight int
 	// testHook, when set, runs inside each group transaction before the
 	// commit with the number of calls in the group; an error fails it.
 	testHook func(calls int) error
@@ -91,6 +107,10 @@ func (s *sqlStore) startWriter() {
 	s.gw.stmts = map[string]*sql.Stmt{}
 	s.gw.maxEvents = groupMaxEvents
 	s.gw.linger = groupLinger
+	s.gw.inflight = 1
+	if s.dialect == "postgres" {
+		s.gw.inflight = pgGroupsInFlight
+	}
 	go s.writeLoop()
 }
 
@@ -196,10 +216,18 @@ func comparePending(a, b pendingEvent) int {
 
 // writeLoop is the writer goroutine: it takes the first waiting call, adds
 // the calls queued behind it (waiting up to linger for more when callers are
-// concurrent), commits the group and answers its callers, until Close.
+// concurrent), commits the group and answers its callers, until Close. With
+// inflight > 1 (PostgreSQL) a group is committed in its own goroutine while
+// the writer collects the next one (see flight).
 func (s *sqlStore) writeLoop() {
 	g := &s.gw
-	defer close(g.done)
+	var flying []*flight
+	defer func() {
+		for _, f := range flying {
+			<-f.done
+		}
+		close(g.done)
+	}()
 	var group []*addReq
 	concurrent := false
 	for first := range g.reqs {
@@ -241,9 +269,131 @@ func (s *sqlStore) writeLoop() {
 			timer.Stop()
 		}
 		concurrent = len(group) > 1
-		s.runGroup(group)
+		if g.inflight <= 1 {
+			s.runGroup(group)
+			clear(group)
+			continue
+		}
+		flying = s.launch(slices.Clone(group), flying)
 		clear(group)
 	}
+}
+
+// flight is a group being committed in its own goroutine (PostgreSQL).
+//
+// Overlapping groups keep the semantics of groups committed one after the
+// other because a group starts only when it shares no key with a group still
+// in flight: no normalized recipient (every suppression statement — the
+// suppression list, the soft-failure run — is keyed by it, so a run sees
+// the events of earlier groups in order, and a delivery ends a run only
+// after the failures sent before it are committed) and no event id or
+// provider event id (so the same event in two groups is not raced for: the
+// later group starts after the earlier one committed it and finds it
+// stored). Groups without a common key touch no common row, so they can
+// neither wait for each other nor deadlock. A caller is still answered
+// after the commit of the group that holds its events.
+type flight struct {
+	keys map[string]struct{}
+	done chan struct{} // closed when the group's callers are answered
+}
+
+// launch starts group in its own goroutine once no flight conflicts with it
+// and fewer than g.inflight groups are committing, and returns the flights
+// still running, the new one included.
+func (s *sqlStore) launch(group []*addReq, flying []*flight) []*flight {
+	f := &flight{keys: groupKeys(group), done: make(chan struct{})}
+	for {
+		flying = slices.DeleteFunc(flying, func(o *flight) bool {
+			select {
+			case <-o.done:
+				return true
+			default:
+				return false
+			}
+		})
+		var wait *flight
+		for _, o := range flying {
+			if conflicts(f.keys, o.keys) {
+				wait = o
+				break
+			}
+		}
+		if wait == nil && len(flying) >= s.gw.inflight {
+			wait = flying[0]
+		}
+		if wait == nil {
+			break
+		}
+		<-wait.done
+		// The calls that came meanwhile join the group, as they would
+		// have joined a group committed after the one waited for.
+		group = s.topUp(group, f.keys)
+	}
+	go func() {
+		defer close(f.done)
+		s.runGroup(group)
+	}()
+	return append(flying, f)
+}
+
+// topUp adds the calls waiting in the queue to group, up to maxEvents
+// events, and their keys to keys.
+func (s *sqlStore) topUp(group []*addReq, keys map[string]struct{}) []*addReq {
+	n := 0
+	for _, r := range group {
+		n += len(r.evs)
+	}
+	for n < s.gw.maxEvents {
+		select {
+		case r, ok := <-s.gw.reqs:
+			if !ok {
+				return group
+			}
+			group = append(group, r)
+			n += len(r.evs)
+			addKeys(keys, r)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// groupKeys returns the keys by which two groups may interfere: "r" and the
+// normalized recipient, "i" and the event id, "p" and the provider with its
+// event id.
+func groupKeys(group []*addReq) map[string]struct{} {
+	keys := map[string]struct{}{}
+	for _, r := range group {
+		addKeys(keys, r)
+	}
+	return keys
+}
+
+func addKeys(keys map[string]struct{}, r *addReq) {
+	for i := range r.evs {
+		pe := &r.evs[i]
+		if pe.norm != "" {
+			keys["r"+pe.norm] = struct{}{}
+		}
+		keys["i"+pe.e.ID] = struct{}{}
+		if pe.e.ProviderEventID != "" {
+			keys["p"+pe.e.Provider+"\x00"+pe.e.ProviderEventID] = struct{}{}
+		}
+	}
+}
+
+// conflicts reports whether the key sets a and b have a key in common.
+func conflicts(a, b map[string]struct{}) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	for k := range a {
+		if _, ok := b[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // runGroup commits one group and answers its callers.
