@@ -3,6 +3,7 @@ package dsn
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Case-insensitive search without lower-casing a copy of the text.
@@ -168,4 +169,16 @@ func indexFoldAt(s, needle string, anchor int) int {
 		}
 	}
 	return -1
+}
+
+// lowerInto returns strings.ToLower(s), made in buf when s is ASCII and
+// fits: a string that shares buf's bytes, valid while buf is.
+func lowerInto(buf []byte, s string) string {
+	if len(s) > len(buf) || !isASCII(s) {
+		return strings.ToLower(s)
+	}
+	for i := 0; i < len(s); i++ {
+		buf[i] = lowerTable[s[i]]
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(s))
 }

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -147,6 +148,61 @@ func FuzzOracleOriginal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := readOriginal(s), readOriginalOld(s); got != want {
 			t.Fatalf("readOriginal(%q) = %+v, want %+v", s, got, want)
+		}
+	})
+}
+
+// FuzzOracleBlockLines holds blocks.nextLine to the loop over the
+// lower-cased lines it replaces.
+func FuzzOracleBlockLines(f *testing.F) {
+	f.Add("Hello\n<User@Example.COM>: 550 no\nuser@example.com\n", "user@example.com")
+	f.Add("x\n\u212aat@example.com\nKAT@example.com", "kat@example.com")
+	f.Add("İx@a.b\nix@a.b", "ix@a.b")
+	f.Fuzz(func(t *testing.T, text, addr string) {
+		if addr == "" {
+			return
+		}
+		la := strings.ToLower(addr)
+		bs := newBlocks(text)
+		bs.find(la) // sets up the lines
+		lower := strings.Split(strings.ToLower(text), "\n")
+		var want, got []int
+		for i := range lower {
+			if strings.Contains(lower[i], la) {
+				want = append(want, i)
+			}
+		}
+		for i := bs.nextLine(0, la); i >= 0; i = bs.nextLine(i+1, la) {
+			got = append(got, i)
+		}
+		if len(got) != len(want) || len(got) > 0 && !slices.Equal(got, want) {
+			t.Fatalf("lines of %q in %q: got %v, want %v", la, text, got, want)
+		}
+	})
+}
+
+// FuzzOracleAddr holds appendAddrMatches to addrRE.
+func FuzzOracleAddr(f *testing.F) {
+	oracleSeeds(f)
+	for _, s := range []string{
+		"a@b.com.x@y.org", "a@b..com", "a@.com", "@@x.com", "a@b.c", "a@b.comx123", "a@b-.com", "a@-b.com",
+		"x@" + strings.Repeat("a", 64) + ".com", "x@" + strings.Repeat("a", 65) + ".com", strings.Repeat("l", 70) + "@e.org",
+		"a@b.c.d.e.fg.h1", "a@b." + strings.Repeat("q", 30), "a.b@c@d.ef", "u@1.2.3.4", "a@b.co_m", "a@b.com@c.org",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, n := range []int{-1, 1, 2} {
+			want := addrRE.FindAllStringIndex(s, n)
+			got := appendAddrMatches(nil, s, 0, n)
+			if len(got) != len(want) {
+				t.Fatalf("%q, %d: got %v, want %v", s, n, got, want)
+			}
+			for i := range got {
+				if !slices.Equal(got[i], want[i]) {
+					t.Fatalf("%q, %d: got %v, want %v", s, n, got, want)
+				}
+			}
 		}
 	})
 }

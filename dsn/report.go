@@ -370,7 +370,8 @@ func gaveUpConnecting(status string) bool {
 
 // smtpCommand finds the SMTP command at which the failure happened.
 func smtpCommand(s string) string {
-	l := strings.ToLower(s)
+	var buf [1024]byte
+	l := lowerInto(buf[:], s)
 	if strings.Contains(l, "need rcpt") || strings.Contains(l, "no valid recipients") {
 		// With PIPELINING the transcript shows ">>> DATA" before the
 		// refusal of the recipient; a 503 "need RCPT" (or 554 "no valid

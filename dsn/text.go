@@ -53,9 +53,7 @@ func findAddrs(s string, n int) [][]int {
 		if n >= 0 {
 			limit = n - len(out)
 		}
-		for _, loc := range addrRE.FindAllStringIndex(s[start:end], limit) {
-			out = append(out, []int{start + loc[0], start + loc[1]})
-		}
+		out = appendAddrMatches(out, s[start:end], start, limit)
 		from = end
 	}
 	return out
@@ -192,11 +190,13 @@ func init() {
 // is split into lines and lower-cased once; the block of each address and
 // the verdict of looksLikeError on each candidate are computed once.
 type blocks struct {
-	text  string
-	lines []string // text split at "\n"
-	lower []string // lines lower-cased, made on first use
-	memo  map[string]string
-	errs  map[string]bool
+	text   string
+	lines  []string // text split at "\n"
+	starts []int    // offset of each line in text
+	foldOK bool     // foldSafe(text)
+	lower  []string // lines lower-cased, made on first use
+	memo   map[string]string
+	errs   map[string]bool
 }
 
 func newBlocks(text string) *blocks {
@@ -225,16 +225,16 @@ func (bs *blocks) blockFor(addr string) string {
 func (bs *blocks) find(la string) string {
 	if bs.lines == nil {
 		bs.lines = strings.Split(bs.text, "\n")
-		// strings.ToLower maps rune by rune and keeps every "\n" (and
-		// makes none): the lines of the lower-cased text are the
-		// lower-cased lines, made with one copy.
-		bs.lower = strings.Split(strings.ToLower(bs.text), "\n")
+		bs.starts = make([]int, len(bs.lines))
+		off := 0
+		for i, l := range bs.lines {
+			bs.starts[i] = off
+			off += len(l) + 1
+		}
+		bs.foldOK = foldSafe(bs.text)
 	}
 	lines := bs.lines
-	for i := range lines {
-		if !strings.Contains(bs.lower[i], la) {
-			continue
-		}
+	for i := bs.nextLine(0, la); i >= 0; i = bs.nextLine(i+1, la) {
 		b := bs.collect(i, la)
 		if bs.looksLikeError(b) {
 			return b
@@ -246,6 +246,40 @@ func (bs *blocks) find(la string) string {
 		}
 	}
 	return ""
+}
+
+// nextLine returns the first line from i on whose lower-cased text holds
+// la, or -1.
+func (bs *blocks) nextLine(i int, la string) int {
+	if i >= len(bs.lines) {
+		return -1
+	}
+	if bs.foldOK && isASCII(la) && strings.IndexByte(la, '\n') < 0 {
+		// An ASCII case-insensitive search of the whole text finds what
+		// the lower-cased lines hold (see lowerContains); a match cannot
+		// span lines.
+		j := indexFold(bs.text[bs.starts[i]:], la)
+		if j < 0 {
+			return -1
+		}
+		p := bs.starts[i] + j
+		for i+1 < len(bs.starts) && bs.starts[i+1] <= p {
+			i++
+		}
+		return i
+	}
+	if bs.lower == nil {
+		// strings.ToLower maps rune by rune and keeps every "\n" (and
+		// makes none): the lines of the lower-cased text are the
+		// lower-cased lines, made with one copy.
+		bs.lower = strings.Split(strings.ToLower(bs.text), "\n")
+	}
+	for ; i < len(bs.lines); i++ {
+		if strings.Contains(bs.lower[i], la) {
+			return i
+		}
+	}
+	return -1
 }
 
 // looksLikeError is the package's looksLikeError, remembered per block.
@@ -274,8 +308,8 @@ func startsWithOtherAddress(line, addr string) bool {
 	if strings.IndexByte(t[:n], '@') < 0 {
 		return false
 	}
-	loc := addrRE.FindStringIndex(t[:n])
-	return loc != nil && loc[0] == 0 && strings.ToLower(t[:loc[1]]) != addr
+	loc := appendAddrMatches(nil, t[:n], 0, 1)
+	return loc != nil && loc[0][0] == 0 && strings.ToLower(t[:loc[0][1]]) != addr
 }
 
 // prevParagraph returns the paragraph before the one holding line i.
