@@ -100,38 +100,30 @@ func shapedClasses(seen uint8, tok string) bool {
 	return codeShaped(tok)
 }
 
-func sameScan(a, b *input) bool {
-	return a.reply == b.reply && a.replyLine == b.replyLine && a.status == b.status && a.st == b.st && a.statusX == b.statusX &&
-		a.httpStatus == b.httpStatus && slices.Equal(a.hex, b.hex) && slices.Equal(a.names, b.names)
+// checkScan holds scanCodes to the oracle on s, with and without the
+// knowledge base's names.
+func checkScan(t *testing.T, s string) {
+	t.Helper()
+	for _, known := range []map[string][]*kb.Entry{nil, defaultClassifier().byName} {
+		got, want := &input{known: known}, &input{known: known}
+		got.scanCodes(s)
+		want.scanCodesOracle(s)
+		if !(got.reply == want.reply && got.replyLine == want.replyLine && got.status == want.status && got.st == want.st &&
+			got.statusX == want.statusX && got.httpStatus == want.httpStatus && slices.Equal(got.hex, want.hex) && slices.Equal(got.names, want.names)) {
+			t.Errorf("%q: got %+v, want %+v", s, got, want)
+		}
+	}
 }
 
 func FuzzScanCodes(f *testing.F) {
 	for _, s := range []string{"550-5.1.1 The email account <a@b.c> EENVELOPE\n550 5.1.1 gsmtp", "x.5.1 X.7.1 0x800CCC0E abcDEF_ mx1.example.com eEnvelope-", "Exim 4.96.2 HTTP 400 said: 421 4.7.0 [TS03]", "a.b-c_d.E9 \r\n 452", ""} {
 		f.Add(s)
 	}
-	c := defaultClassifier()
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, known := range []map[string][]*kb.Entry{nil, c.byName} {
-			got, want := &input{known: known}, &input{known: known}
-			got.scanCodes(s)
-			want.scanCodesOracle(s)
-			if !sameScan(got, want) {
-				t.Errorf("%q: got %+v, want %+v", s, got, want)
-			}
-		}
-	})
+	f.Fuzz(checkScan)
 }
 
 func TestScanCodesOracle(t *testing.T) {
-	c := defaultClassifier()
 	for _, s := range goldenTexts(t) {
-		for _, known := range []map[string][]*kb.Entry{nil, c.byName} {
-			got, want := &input{known: known}, &input{known: known}
-			got.scanCodes(s)
-			want.scanCodesOracle(s)
-			if !sameScan(got, want) {
-				t.Errorf("%q: got %+v, want %+v", s, got, want)
-			}
-		}
+		checkScan(t, s)
 	}
 }
