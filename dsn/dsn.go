@@ -255,7 +255,7 @@ type origInfo struct {
 }
 
 func readMessage(data []byte) (*parsed, error) {
-	e, err := message.Read(bytes.NewReader(data))
+	e, err := readEntity(data)
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return nil, fmt.Errorf("reading message header: %w", err)
 	}

@@ -5,12 +5,15 @@ package dsn
 
 import (
 	"bytes"
+	"io"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-message"
 )
 
 func cutOriginalOld(t string) string {
@@ -202,6 +205,53 @@ func FuzzOracleAddr(f *testing.F) {
 				if !slices.Equal(got[i], want[i]) {
 					t.Fatalf("%q, %d: got %v, want %v", s, n, got, want)
 				}
+			}
+		}
+	})
+}
+
+// FuzzOracleHeader holds readEntity to message.Read: the same fields in
+// the same order, the same body, the same errors.
+func FuzzOracleHeader(f *testing.F) {
+	oracleSeeds(f)
+	for _, s := range []string{
+		"A: b\n\nbody", "A: b\n c\n\td\n\nx", " A: b\n\n", "A b\n\n", ": x\nB: y\n\n", "A: b", "A: b\n", "",
+		"\n\nbody", "A : b\nb: c\nA: d\n\n", "Foo\n bar: baz\n\n", "A\x01: b\n\n", "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nh=E9llo",
+		"Content-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain\n\nhi\n--X--\n", "A: b\r\n\r\nx", "A:\n \n\nx",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, data := range [][]byte{[]byte(s), normalizeNewlines([]byte(s))} {
+			want, werr := message.Read(bytes.NewReader(data))
+			got, gerr := readEntity(data)
+			if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+				t.Fatalf("%q: error %v, want %v", data, gerr, werr)
+			}
+			if (want == nil) != (got == nil) {
+				t.Fatalf("%q: entity %v, want %v", data, got, want)
+			}
+			if want == nil {
+				continue
+			}
+			if got.Header.Len() != want.Header.Len() {
+				t.Fatalf("%q: %d fields, want %d", data, got.Header.Len(), want.Header.Len())
+			}
+			gf, wf := got.Header.Fields(), want.Header.Fields()
+			for wf.Next() {
+				if !gf.Next() || gf.Key() != wf.Key() || gf.Value() != wf.Value() {
+					t.Fatalf("%q: field %q: %q differs", data, wf.Key(), wf.Value())
+				}
+			}
+			for _, k := range []string{"Content-Type", "Subject", "X-Failed-Recipients", "a"} {
+				if !slices.Equal(got.Header.Values(k), want.Header.Values(k)) {
+					t.Fatalf("%q: values of %s: %q, want %q", data, k, got.Header.Values(k), want.Header.Values(k))
+				}
+			}
+			gb, gerr := io.ReadAll(got.Body)
+			wb, werr := io.ReadAll(want.Body)
+			if !bytes.Equal(gb, wb) || (werr == nil) != (gerr == nil) {
+				t.Fatalf("%q: body %q, %v, want %q, %v", data, gb, gerr, wb, werr)
 			}
 		}
 	})
