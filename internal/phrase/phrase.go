@@ -209,11 +209,14 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	// taken from them: reading both from text separately lets the compiler
 	// share the byte loads between the two and give up combining them,
 	// which costs more than the filter test itself.
+	// The loop walks t, the text from i on, so that the compiler sees the
+	// eight bytes are there and checks no bounds.
+	f := &m.filter
 	i := 0
-	for ; i+8 <= len(text); i++ {
-		k8 := binary.LittleEndian.Uint64(text[i : i+8])
+	for t := text; len(t) >= 8; t, i = t[1:], i+1 {
+		k8 := binary.LittleEndian.Uint64(t)
 		k4 := uint32(k8)
-		if !has(&m.filter, hash4(k4)) {
+		if !has(f, hash4(k4)) {
 			continue // no phrase starts with these four bytes
 		}
 		// A second filter over all eight bytes keeps most of these
