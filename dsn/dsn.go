@@ -270,7 +270,7 @@ func readMessage(data []byte) (*parsed, error) {
 		return nil, errors.New("not an email: no header fields")
 	}
 	parts := 0
-	walkErr := e.Walk(func(path []int, part *message.Entity, err error) error {
+	walkErr := walk(e, func(part *message.Entity, mt string, err error) error {
 		if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 			return err
 		}
@@ -278,7 +278,6 @@ func readMessage(data []byte) (*parsed, error) {
 		if parts > maxParts {
 			return errors.New("too many MIME parts")
 		}
-		mt, _, _ := part.Header.ContentType()
 		mt = strings.ToLower(mt)
 		if strings.HasPrefix(mt, "multipart/") {
 			return nil

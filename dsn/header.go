@@ -21,7 +21,8 @@ const maxFastHeader = 256 << 10
 // or at the end of the input. It fails on a first line that starts with a
 // space or a tab, on a field without a colon and on a name with bytes
 // outside '!'..'~'; it skips a field with an empty name. readEntity
-// leaves every such header, and any with a "\r", to message.Read.
+// leaves every such header, and any with a "\r", to message.Read. The
+// entity is made by newEntity.
 //
 // AddRaw parses a field as ReadHeader does (the value's lines trimmed and
 // joined with spaces, a trailing "\r" on a line dropped) and appends it;
@@ -33,7 +34,9 @@ func readEntity(data []byte) (*message.Entity, error) {
 	if !ok {
 		return message.Read(bytes.NewReader(data))
 	}
-	return message.New(message.Header{Header: h}, bytes.NewReader(body))
+	hdr := message.Header{Header: h}
+	mt, _, _ := hdr.ContentType()
+	return newEntity(hdr, mt, bytes.NewReader(body))
 }
 
 // cutHeader reads the header of data as described at readEntity; ok is

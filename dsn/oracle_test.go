@@ -5,7 +5,10 @@ package dsn
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -253,6 +256,102 @@ func FuzzOracleHeader(f *testing.F) {
 			if !bytes.Equal(gb, wb) || (werr == nil) != (gerr == nil) {
 				t.Fatalf("%q: body %q, %v, want %q, %v", data, gb, gerr, wb, werr)
 			}
+		}
+	})
+}
+
+// FuzzOracleQP holds qpReader to mime/quotedprintable's Reader, read at
+// once and in small pieces.
+func FuzzOracleQP(f *testing.F) {
+	for _, s := range []string{
+		"h=C3=A9llo =\nworld\n", "a=\r\nb", "=4", "=zz x", "=\n", "x=", "a \t\n", "bad\x01byte", "=0a=0D\r\n", strings.Repeat("x", 5000) + "\n=41",
+		"line =  \nnext", "=\t\r\n", "\x7f", "é=E9",
+	} {
+		f.Add(s, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, s string, chunk uint8) {
+		read := func(r io.Reader, n int) ([]byte, string) {
+			var out []byte
+			buf := make([]byte, n)
+			for i := 0; i < 1<<20; i++ {
+				k, err := r.Read(buf)
+				out = append(out, buf[:k]...)
+				if err != nil {
+					return out, err.Error()
+				}
+			}
+			return out, ""
+		}
+		for _, n := range []int{int(chunk%16) + 1, 4096} {
+			want, werr := read(quotedprintable.NewReader(strings.NewReader(s)), n)
+			got, gerr := read(newQPReader(strings.NewReader(s)), n)
+			if !bytes.Equal(got, want) || gerr != werr {
+				t.Fatalf("%q (reads of %d): %q, %s; want %q, %s", s, n, got, gerr, want, werr)
+			}
+		}
+	})
+}
+
+// FuzzOracleWalk holds readEntity and walk to message.Read and
+// Entity.Walk: the same parts, bodies and errors.
+func FuzzOracleWalk(f *testing.F) {
+	oracleSeeds(f)
+	f.Add("Content-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: Quoted-Printable\n\nh=E9llo=\n w\n--X\nContent-Type: multipart/alternative; boundary=Y\nContent-Transfer-Encoding: quoted-printable\n\n--Y\nContent-Transfer-Encoding: x-bogus\n\nz\n--Y--\n--X--\n")
+	f.Add("Content-Transfer-Encoding: quoted-printable\n\n=41=\n")
+	f.Add("Content-Type: multipart/mixed; boundary=X\n\n--X\nContent-Transfer-Encoding: quoted-printable\n\n=4")
+	f.Fuzz(func(t *testing.T, s string) {
+		type seen struct {
+			ct, body, err string
+			rerr          bool
+		}
+		collect := func(walkErr error, parts []seen) string {
+			var b strings.Builder
+			for _, p := range parts {
+				fmt.Fprintf(&b, "%q %q %q %v\n", p.ct, p.body, p.err, p.rerr)
+			}
+			fmt.Fprintf(&b, "walk: %v", walkErr)
+			return b.String()
+		}
+		visit := func(parts *[]seen) func(part *message.Entity, mediaType string, err error) error {
+			return func(part *message.Entity, mediaType string, err error) error {
+				mt, params, cerr := part.Header.ContentType()
+				if mediaType != mt {
+					t.Fatalf("media type %q, want %q", mediaType, mt)
+				}
+				sp := seen{ct: fmt.Sprint(mt, params, cerr, part.Header.Len())}
+				if err != nil {
+					sp.err = err.Error()
+				}
+				if len(*parts) > 50 {
+					return errors.New("too many")
+				}
+				if !strings.HasPrefix(mt, "multipart/") {
+					b, rerr := io.ReadAll(io.LimitReader(part.Body, 1<<16))
+					sp.body, sp.rerr = string(b), rerr != nil
+				}
+				*parts = append(*parts, sp)
+				return nil
+			}
+		}
+		data := normalizeNewlines([]byte(s))
+		var want, got []seen
+		var wantStr, gotStr string
+		if e, err := message.Read(bytes.NewReader(data)); e != nil {
+			v := visit(&want)
+			wantStr = collect(e.Walk(func(_ []int, p *message.Entity, err error) error {
+				mt, _, _ := p.Header.ContentType()
+				return v(p, mt, err)
+			}), want)
+		} else {
+			wantStr = fmt.Sprint(err)
+		}
+		if e, err := readEntity(data); e != nil {
+			gotStr = collect(walk(e, visit(&got)), got)
+		} else {
+			gotStr = fmt.Sprint(err)
+		}
+		if gotStr != wantStr {
+			t.Fatalf("%q:\ngot  %s\nwant %s", data, gotStr, wantStr)
 		}
 	})
 }
