@@ -1,6 +1,7 @@
 package maildx
 
 import (
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -94,6 +95,25 @@ func appendStrings(b []byte, ss []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII returns, for the eight bytes of w (little-endian), a mask with
+// the top bit set in each byte that a JSON string cannot hold as it is: a
+// control character, '"', '\\', or a byte of 0x80 and above (the start or
+// part of a UTF-8 sequence, which the byte loop checks). Each test adds to
+// or compares 7-bit values, so no byte carries into the next.
+func plainASCII(w uint64) uint64 {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	x := w &^ tops
+	return (w | ^(x + 0x60*ones) | ^((x ^ '"'*ones) + 0x7f*ones) | ^((x ^ '\\'*ones) + 0x7f*ones)) & tops
+}
+
+// le64 reads the eight bytes of s (len(s) >= 8) as a little-endian integer;
+// the compiler combines the byte loads into one.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // appendString quotes s as encoding/json does without HTML escaping:
 // control characters escaped (\n, \r, \t, \b, \f, else \u00XX), invalid UTF-8
 // replaced by U+FFFD, and U+2028/U+2029 escaped for JavaScript.
@@ -101,6 +121,19 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Most of a diagnosis is plain ASCII text: eight bytes are looked
+		// at together, and the byte loop takes over at the first that
+		// needs care (see plainASCII).
+		for i+8 <= len(s) {
+			if m := plainASCII(le64(s[i : i+8])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
