@@ -843,28 +843,41 @@ func (m *parsed) feedbackResults(opts Options) []Result {
 func stripHTML(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	in := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '<':
-			in = true
+	for i := 0; i < len(s); {
+		// Text: up to the next '<' ('>' outside a tag is text).
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		b.WriteString(s[i : i+j])
+		i += j
+		// A tag, at its '<': it ends at the next '>'; another '<' before
+		// that starts a tag again.
+		gt := -1 // the next '>' after i, len(s) for none
+		for {
 			if tagBreaksLine(s[i+1 : min(len(s), i+4)]) {
 				b.WriteByte('\n')
 			}
-		case c == '>' && in:
-			in = false
-		case !in:
-			// The run of text up to the next tag, at once.
-			j := strings.IndexByte(s[i:], '<')
-			if j < 0 {
-				j = len(s) - i
+			if gt <= i {
+				gt = len(s)
+				if k := strings.IndexByte(s[i+1:], '>'); k >= 0 {
+					gt = i + 1 + k
+				}
 			}
-			b.WriteString(s[i : i+j])
-			i += j - 1
+			if k := strings.IndexByte(s[i+1:gt], '<'); k >= 0 {
+				i += 1 + k
+				continue
+			}
+			i = min(gt+1, len(s))
+			break
 		}
 	}
-	return htmlEntities.Replace(b.String())
+	t := b.String()
+	if strings.IndexByte(t, '&') < 0 {
+		return t // no entity
+	}
+	return htmlEntities.Replace(t)
 }
 
 var htmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", "\"", "&nbsp;", " ", "&#39;", "'")
