@@ -414,7 +414,11 @@ func headerEnd(b []byte, from int) int {
 	}
 	for i := from; i < len(b); i++ {
 		if b[i] != '\n' {
-			continue
+			j := bytes.IndexByte(b[i:], '\n')
+			if j < 0 {
+				break
+			}
+			i += j
 		}
 		if i+1 < len(b) && b[i+1] == '\n' {
 			return i + 2

@@ -355,3 +355,38 @@ func FuzzOracleWalk(f *testing.F) {
 		}
 	})
 }
+
+func headerEndOld(b []byte, from int) int {
+	if from == 0 {
+		if bytes.HasPrefix(b, []byte("\n")) {
+			return 1
+		}
+		if bytes.HasPrefix(b, []byte("\r\n")) {
+			return 2
+		}
+	}
+	for i := from; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i + 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i + 3
+		}
+	}
+	return -1
+}
+
+func FuzzOracleHeaderEnd(f *testing.F) {
+	f.Add([]byte("a\nb\n\nc"), uint8(0))
+	f.Add([]byte("a\r\n\r\nc"), uint8(2))
+	f.Add([]byte("\n"), uint8(0))
+	f.Fuzz(func(t *testing.T, b []byte, from uint8) {
+		fr := int(from) % (len(b) + 1)
+		if got, want := headerEnd(b, fr), headerEndOld(b, fr); got != want {
+			t.Fatalf("headerEnd(%q, %d) = %d, want %d", b, fr, got, want)
+		}
+	})
+}
