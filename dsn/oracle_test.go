@@ -390,3 +390,39 @@ func FuzzOracleHeaderEnd(f *testing.F) {
 		}
 	})
 }
+
+func smtpCommandOld(s string) string {
+	l := strings.ToLower(s)
+	if strings.Contains(l, "need rcpt") || strings.Contains(l, "no valid recipients") {
+		return "RCPT"
+	}
+	for _, c := range []struct{ needle, cmd string }{
+		{"in reply to rcpt to", "RCPT"}, {"after rcpt to", "RCPT"}, {">>> rcpt to", "RCPT"}, {"rcpt to:", "RCPT"},
+		{"in reply to mail from", "MAIL"}, {"after mail from", "MAIL"}, {">>> mail from", "MAIL"},
+		{"in reply to end of data", "DATA"}, {"after end of data", "DATA"}, {"in reply to data", "DATA"},
+		{"after data", "DATA"}, {">>> data", "DATA"}, {"after the message", "DATA"},
+		{"in reply to ehlo", "EHLO"}, {"in reply to helo", "HELO"}, {"after ehlo", "EHLO"}, {"after helo", "HELO"},
+		{"while connected to", "CONN"}, {"after connect", "CONN"}, {"after initial connection", "CONN"},
+		{"in reply to starttls", "STARTTLS"}, {"after starttls", "STARTTLS"}, {"in reply to auth", "AUTH"},
+	} {
+		if strings.Contains(l, c.needle) {
+			return c.cmd
+		}
+	}
+	return ""
+}
+
+func FuzzOracleCommand(f *testing.F) {
+	oracleSeeds(f)
+	for _, s := range []string{
+		"550 (in reply to RCPT TO command)", "After DATA: after connect", ">>> DATA\n<<< 503 need RCPT", "after after data",
+		"In reply to end of data command", "while connected to x after ehlo", "after initial connection; rcpt to:<a>", "İn reply to auth",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := smtpCommand(s), smtpCommandOld(s); got != want {
+			t.Fatalf("smtpCommand(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -378,34 +378,84 @@ func smtpCommand(s string) string {
 		// recipients") to DATA says the failure was at RCPT.
 		return "RCPT"
 	}
-	for _, c := range []struct{ needle, cmd string }{
-		{"in reply to rcpt to", "RCPT"},
-		{"after rcpt to", "RCPT"},
-		{">>> rcpt to", "RCPT"},
-		{"rcpt to:", "RCPT"},
-		{"in reply to mail from", "MAIL"},
-		{"after mail from", "MAIL"},
-		{">>> mail from", "MAIL"},
-		{"in reply to end of data", "DATA"},
-		{"after end of data", "DATA"},
-		{"in reply to data", "DATA"},
-		{"after data", "DATA"},
-		{">>> data", "DATA"},
-		{"after the message", "DATA"},
-		{"in reply to ehlo", "EHLO"},
-		{"in reply to helo", "HELO"},
-		{"after ehlo", "EHLO"},
-		{"after helo", "HELO"},
-		{"while connected to", "CONN"},
-		{"after connect", "CONN"},
-		{"after initial connection", "CONN"}, // Exim
-		{"in reply to starttls", "STARTTLS"},
-		{"after starttls", "STARTTLS"},
-		{"in reply to auth", "AUTH"},
-	} {
-		if strings.Contains(l, c.needle) {
+	// The first of commandNeedles that l holds: the needles that start
+	// with a common prefix are looked for where the prefix stands, in one
+	// pass per prefix.
+	var found uint32
+	for _, g := range commandPrefixes {
+		for i := 0; ; {
+			j := strings.Index(l[i:], g.prefix)
+			if j < 0 {
+				break
+			}
+			i += j
+			for _, k := range g.needles {
+				if strings.HasPrefix(l[i:], commandNeedles[k].needle) {
+					found |= 1 << k
+				}
+			}
+			i += len(g.prefix)
+		}
+	}
+	for k, c := range commandNeedles {
+		if found&(1<<k) != 0 || commandLoose[k] && strings.Contains(l, c.needle) {
 			return c.cmd
 		}
 	}
 	return ""
 }
+
+// commandNeedles are the words that name the command of a failure, the
+// first found deciding.
+var commandNeedles = []struct{ needle, cmd string }{
+	{"in reply to rcpt to", "RCPT"},
+	{"after rcpt to", "RCPT"},
+	{">>> rcpt to", "RCPT"},
+	{"rcpt to:", "RCPT"},
+	{"in reply to mail from", "MAIL"},
+	{"after mail from", "MAIL"},
+	{">>> mail from", "MAIL"},
+	{"in reply to end of data", "DATA"},
+	{"after end of data", "DATA"},
+	{"in reply to data", "DATA"},
+	{"after data", "DATA"},
+	{">>> data", "DATA"},
+	{"after the message", "DATA"},
+	{"in reply to ehlo", "EHLO"},
+	{"in reply to helo", "HELO"},
+	{"after ehlo", "EHLO"},
+	{"after helo", "HELO"},
+	{"while connected to", "CONN"},
+	{"after connect", "CONN"},
+	{"after initial connection", "CONN"}, // Exim
+	{"in reply to starttls", "STARTTLS"},
+	{"after starttls", "STARTTLS"},
+	{"in reply to auth", "AUTH"},
+}
+
+// commandPrefixes groups the commandNeedles by prefix; commandLoose flags
+// the needles of no group, looked for one by one.
+var commandPrefixes, commandLoose = func() ([]struct {
+	prefix  string
+	needles []int
+}, []bool) {
+	groups := []struct {
+		prefix  string
+		needles []int
+	}{{prefix: "in reply to "}, {prefix: "after "}, {prefix: ">>> "}}
+	loose := make([]bool, len(commandNeedles))
+	if len(commandNeedles) > 32 {
+		panic("too many command needles")
+	}
+	for k, c := range commandNeedles {
+		loose[k] = true
+		for g := range groups {
+			if strings.HasPrefix(c.needle, groups[g].prefix) {
+				groups[g].needles = append(groups[g].needles, k)
+				loose[k] = false
+				break
+			}
+		}
+	}
+	return groups, loose
+}()
