@@ -51,52 +51,12 @@ func isASCII(s string) bool {
 }
 
 // indexFold returns the index of the first ASCII case-insensitive match
-// of needle (ASCII lower-case, non-empty) in s, or -1.
+// of needle (ASCII lower-case) in s, or -1.
 func indexFold(s, needle string) int {
-	n := len(needle)
-	if n == 0 {
+	if needle == "" {
 		return 0
 	}
-	c0 := needle[0]
-	up := c0
-	if 'a' <= c0 && c0 <= 'z' {
-		up = c0 - ('a' - 'A')
-	}
-	last := len(s) - n // last possible start
-	// The next offsets of c0 and of its upper case at or after i: -1 for
-	// none, -2 for not searched yet.
-	lo, hi := -2, -2
-	if up == c0 {
-		hi = -1
-	}
-	for i := 0; i <= last; i++ {
-		if lo != -1 && lo < i {
-			if k := strings.IndexByte(s[i:last+1], c0); k >= 0 {
-				lo = i + k
-			} else {
-				lo = -1
-			}
-		}
-		if hi != -1 && hi < i {
-			if k := strings.IndexByte(s[i:last+1], up); k >= 0 {
-				hi = i + k
-			} else {
-				hi = -1
-			}
-		}
-		switch {
-		case lo < 0 && hi < 0:
-			return -1
-		case hi < 0 || lo >= 0 && lo < hi:
-			i = lo
-		default:
-			i = hi
-		}
-		if hasFoldAt(s, i, needle) {
-			return i
-		}
-	}
-	return -1
+	return indexFoldAt(s, needle, 0)
 }
 
 // hasFoldAt reports an ASCII case-insensitive match of needle (ASCII
@@ -123,8 +83,10 @@ func lowerContains(s, needle string) bool {
 	return indexFold(s, needle) >= 0
 }
 
-// indexFoldAt is indexFold, looking for the byte at needle[anchor] first
-// (a byte rarer than the first makes fewer candidates to check).
+// indexFoldAt is indexFold (needle non-empty), looking for the byte at
+// needle[anchor] first: a byte rarer than the first makes fewer candidates
+// to check. It jumps from one offset of that byte, in either case, to the
+// next with IndexByte.
 func indexFoldAt(s, needle string, anchor int) int {
 	n := len(needle)
 	c := needle[anchor]
