@@ -136,13 +136,33 @@ func Load(fsys fs.FS) (*KB, error) {
 	}
 	sort.Strings(names)
 	k := &KB{byID: map[string]*Entry{}, byCode: map[string][]*Entry{}, sources: map[string]Localized{}}
+	// The files are parsed at once, one goroutine each (YAML decoding is
+	// most of a program's start-up), and merged in name order, so the
+	// result and the order of problems do not depend on scheduling.
+	type parsed struct {
+		f    *file
+		errs []string
+		err  error
+	}
+	results := make([]parsed, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			results[i].f, results[i].errs = ParseFile(path.Base(name), b)
+		})
+	}
+	wg.Wait()
 	var problems []string
-	for _, name := range names {
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
+	for i, name := range names {
+		if results[i].err != nil {
+			return nil, results[i].err
 		}
-		f, errs := ParseFile(path.Base(name), b)
+		f, errs := results[i].f, results[i].errs
 		problems = append(problems, errs...)
 		if f == nil {
 			continue
