@@ -111,6 +111,55 @@ func TestIdempotent(t *testing.T) {
 	})
 }
 
+// TestListEventsSameTime: events that share a time come in id order
+// (descending), whatever order they were stored in, and pages that split
+// such a run neither skip nor repeat one. On SQLite the indexes end in
+// time_us (the rowid breaks ties there), so this is the sort ListEvents
+// adds within each run of equal times (migration 00003).
+func TestListEventsSameTime(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string, opts Options) {
+		ctx := context.Background()
+		s := openT(t, dsn, opts)
+		var all []Event
+		for i := range 27 {
+			// Stored in an order unlike the ids' (7 is prime to 27), two
+			// runs of equal times.
+			k := i * 7 % 27
+			e := ev(fmt.Sprintf("s%02d", k), TypeBounced, fmt.Sprintf("u%d@same.example", k%3), t0.Add(time.Duration(k%2)*time.Second))
+			all = append(all, hard(e))
+		}
+		for _, e := range all {
+			if _, err := s.AddEvents(ctx, []Event{e}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := append([]Event(nil), all...)
+		sort.Slice(want, func(i, j int) bool {
+			if !want[i].Time.Equal(want[j].Time) {
+				return want[i].Time.After(want[j].Time)
+			}
+			return want[i].ID > want[j].ID
+		})
+		for _, f := range []Filter{{Limit: 4}, {Limit: 5, Type: TypeBounced}, {Limit: 4, Domain: "same.example"}, {Limit: 3, Reason: "userunknown"}} {
+			var got []Event
+			for {
+				page, next, err := s.ListEvents(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, page...)
+				if next == "" {
+					break
+				}
+				f.Cursor = next
+			}
+			if join(ids(got)) != join(ids(want)) {
+				t.Errorf("%+v:\n got %v\nwant %v", f, ids(got), ids(want))
+			}
+		}
+	})
+}
+
 func TestListEventsFiltersAndPagination(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn string, opts Options) {
 		ctx := context.Background()
