@@ -455,7 +455,7 @@ func (s *sqlStore) ListEvents(ctx context.Context, f Filter) ([]Event, string, e
 	limit := clampLimit(f.Limit)
 	var w where
 	// The first filter in this order (most selective first) drives the
-	// query through its (column, time_us, id) index. SQLite has no column
+	// query through its (column, time_us, …) index. SQLite has no column
 	// statistics unless ANALYZE ran and may pick a poor index for several
 	// equality filters, so there the others are written as +column, which
 	// SQLite never answers from an index. PostgreSQL's planner has
