@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -168,3 +169,34 @@ func ids(evs []Event) []string {
 }
 
 func join(s []string) string { return strings.Join(s, ",") }
+
+// newestFirst returns a copy of evs in ListEvents' order: time, then id,
+// both descending.
+func newestFirst(evs []Event) []Event {
+	out := append([]Event(nil), evs...)
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.After(out[j].Time)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out
+}
+
+// listAll pages through ListEvents with f from the start and returns every
+// event.
+func listAll(t *testing.T, s Store, f Filter) []Event {
+	t.Helper()
+	var all []Event
+	for {
+		page, next, err := s.ListEvents(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all
+		}
+		f.Cursor = next
+	}
+}

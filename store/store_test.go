@@ -133,27 +133,9 @@ func TestListEventsSameTime(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want := append([]Event(nil), all...)
-		sort.Slice(want, func(i, j int) bool {
-			if !want[i].Time.Equal(want[j].Time) {
-				return want[i].Time.After(want[j].Time)
-			}
-			return want[i].ID > want[j].ID
-		})
+		want := newestFirst(all)
 		for _, f := range []Filter{{Limit: 4}, {Limit: 5, Type: TypeBounced}, {Limit: 4, Domain: "same.example"}, {Limit: 3, Reason: "userunknown"}} {
-			var got []Event
-			for {
-				page, next, err := s.ListEvents(ctx, f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, page...)
-				if next == "" {
-					break
-				}
-				f.Cursor = next
-			}
-			if join(ids(got)) != join(ids(want)) {
+			if got := listAll(t, s, f); join(ids(got)) != join(ids(want)) {
 				t.Errorf("%+v:\n got %v\nwant %v", f, ids(got), ids(want))
 			}
 		}
@@ -182,14 +164,7 @@ func TestListEventsFiltersAndPagination(t *testing.T) {
 		if _, err := s.AddEvents(ctx, all); err != nil {
 			t.Fatal(err)
 		}
-		// Expected order: time desc, id desc.
-		want := append([]Event(nil), all...)
-		sort.Slice(want, func(i, j int) bool {
-			if !want[i].Time.Equal(want[j].Time) {
-				return want[i].Time.After(want[j].Time)
-			}
-			return want[i].ID > want[j].ID
-		})
+		want := newestFirst(all)
 		var got []Event
 		cursor := ""
 		pages := 0
@@ -553,20 +528,7 @@ func TestConcurrentWriters(t *testing.T) {
 		if total != unique {
 			t.Errorf("inserted counts add up to %d, want %d", total, unique)
 		}
-		var n int
-		cursor := ""
-		for {
-			page, next, err := stores[0].ListEvents(ctx, Filter{Limit: 1000, Cursor: cursor})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += len(page)
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
-		if n != unique {
+		if n := len(listAll(t, stores[0], Filter{Limit: 1000})); n != unique {
 			t.Errorf("stored %d events, want %d", n, unique)
 		}
 		list, _, _ := stores[1].ListSuppressions(ctx, "", "", "", 1000)
