@@ -150,6 +150,14 @@ func (p *jsonParser) value(depth int) (int32, bool) {
 	return 0, false
 }
 
+// digitsEnd returns the end of the run of decimal digits at s[i:].
+func digitsEnd(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // number reads the JSON number grammar at p.i.
 func (p *jsonParser) number() bool {
 	s := p.s
@@ -161,19 +169,13 @@ func (p *jsonParser) number() bool {
 	case i < len(s) && s[i] == '0':
 		i++
 	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(s, i)
 	default:
 		return false
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
+		d := i + 1
+		if i = digitsEnd(s, d); i == d {
 			return false
 		}
 	}
@@ -183,10 +185,7 @@ func (p *jsonParser) number() bool {
 			i++
 		}
 		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i = digitsEnd(s, d); i == d {
 			return false
 		}
 	}
