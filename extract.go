@@ -276,10 +276,7 @@ func (in *input) scanCodes(s string) {
 		case scanNewline:
 			i, lineStart = i+1, true
 		case scanDigit:
-			j := i
-			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
-				j++
-			}
+			j := numberEnd(s, i)
 			tok := trimDots(s[i:j])
 			end := i + len(tok)
 			if boundaryBefore(s, i) && boundaryAfter(s, end) {
@@ -298,10 +295,7 @@ func (in *input) scanCodes(s string) {
 			i, lineStart = j, false
 		case scanX:
 			if i+1 < len(s) && s[i+1] == '.' && boundaryBefore(s, i) {
-				j := i + 2
-				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
-					j++
-				}
+				j := numberEnd(s, i+2)
 				tok := trimDots(s[i:j])
 				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
 					in.status, in.st, in.statusX = st.String(), st, true
@@ -453,6 +447,16 @@ func lowerWindow(buf *[12]byte, w string) []byte {
 	return buf[:len(w)]
 }
 
+// numberEnd returns the end of the run of digits and dots at s[i:], the
+// shape of reply and enhanced status codes (and of versions and IP
+// addresses, which the callers tell apart).
+func numberEnd(s string, i int) int {
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	return i
+}
+
 func trimDots(s string) string {
 	for len(s) > 0 && s[len(s)-1] == '.' {
 		s = s[:len(s)-1]
@@ -462,10 +466,7 @@ func trimDots(s string) string {
 
 func followedByStatus(after string) bool {
 	after = strings.TrimLeft(after, " -#")
-	j := 0
-	for j < len(after) && (after[j] >= '0' && after[j] <= '9' || after[j] == '.') {
-		j++
-	}
+	j := numberEnd(after, 0)
 	_, ok := smtpcode.ParseStatus(strings.TrimRight(after[:j], "."))
 	return ok
 }
@@ -686,10 +687,7 @@ func replyPrefixLen(line string) int {
 		return 0
 	}
 	rest := t[4:]
-	j := 0
-	for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.') {
-		j++
-	}
+	j := numberEnd(rest, 0)
 	if _, ok := smtpcode.ParseStatus(rest[:j]); ok {
 		rest = rest[j:]
 	}
