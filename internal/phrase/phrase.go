@@ -5,17 +5,20 @@
 // does not fit the cache; a sparse one pays for fail-link walks).
 //
 // Instead every phrase is filed under its first eight bytes (phrases of four
-// to seven bytes under their first four). The text is scanned once; at each
-// position a 64-kbit filter (8 KiB, cache-resident) over the first four
-// bytes of every phrase says whether any phrase can start there – in error
-// texts fewer than one position in ten passes – and only then are the two
-// small hash tables of groups probed and the few phrases filed there
-// compared. Phrases shorter than four bytes are searched for directly.
+// to seven bytes under their first four). A phrase that begins with a
+// letter or digit only matches where a word of the text begins, so the
+// text is scanned once for word starts and punctuation, eight bytes at a
+// time; at each such position a 64-kbit filter (8 KiB, cache-resident)
+// over the first four bytes of every phrase says whether any phrase can
+// start there, and only then are the two small hash tables of groups
+// probed and the few phrases filed there compared. Phrases shorter than
+// four bytes are searched for directly.
 package phrase
 
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"slices"
 )
 
@@ -36,6 +39,7 @@ type Matcher struct {
 	groups4  table                   // first four bytes → patterns of 4–7 bytes, longest first
 	groups8  table                   // first eight bytes → longer patterns, longest first
 	short    []int32                 // patterns shorter than four bytes
+	spaces   uint64                  // hi when a pattern starts with a space: spaces are then tested too
 }
 
 func hash4(k uint32) uint32 { return (k * 2654435761) >> 16 }
@@ -169,6 +173,9 @@ func New(patterns []string) *Matcher {
 			continue
 		}
 		seen[p] = true
+		if p[0] == ' ' {
+			m.spaces = hi
+		}
 		if len(p) < 4 {
 			m.short = append(m.short, int32(i))
 			continue
@@ -202,43 +209,68 @@ func New(patterns []string) *Matcher {
 }
 
 // Find appends every occurrence of every pattern in text (overlapping ones
-// included) to dst and returns it. Occurrences come in order of their start
-// offset, longer phrases first at the same offset.
+// included) to dst and returns it. A pattern that begins with a letter or
+// digit occurs only where a word of the text begins – "unknown" is not
+// found in "userunknown" – so a phrase never matches the tail of a longer
+// word (see WordByte). Occurrences come in order of their start offset,
+// longer phrases first at the same offset.
 func (m *Matcher) Find(text []byte, dst []Match) []Match {
-	// The eight bytes at i are read with one load and the four-byte key
-	// taken from them: reading both from text separately lets the compiler
-	// share the byte loads between the two and give up combining them,
-	// which costs more than the filter test itself.
-	// The loop walks t, the text from i on, so that the compiler sees the
-	// eight bytes are there and checks no bounds.
-	f := &m.filter
+	// Only the positions where a word starts, or that hold punctuation, can
+	// start a phrase: about one in four of an error text. They are picked
+	// out eight at a time with word arithmetic, so the filters are probed
+	// at a quarter of the positions. The arithmetic and the probes are
+	// written out in the loop: a call for either cost more than it saved.
+	f, f8 := &m.filter, &m.filter8
+	var carry uint64 // 0x80 when the byte before text[i] is a word byte
 	i := 0
-	for t := text; len(t) >= 8; t, i = t[1:], i+1 {
-		k8 := binary.LittleEndian.Uint64(t)
-		k4 := uint32(k8)
-		if !has(f, hash4(k4)) {
-			continue // no phrase starts with these four bytes
-		}
-		// A second filter over all eight bytes keeps most of these
-		// positions out of the group table, which does not fit the
-		// first-level cache.
-		if h8 := hash8(k8); has(&m.filter8, h8) {
-			if g := m.groups8.get(k8, h8); g != nil {
-				dst = m.match(g, text, i, 8, dst)
+	for ; i+8 <= len(text); i += 8 {
+		// In the top bit of each byte: a word byte (WordByte), a byte
+		// that is not a space, and together a possible phrase start. For
+		// the ASCII bytes (top bit clear), adding 0x80-lo sets the top bit
+		// when the byte is lo or more, adding 0x7F-hi when it is above hi;
+		// the seven low bits of a byte never carry into the next byte.
+		x := binary.LittleEndian.Uint64(text[i:])
+		y := x & lo7
+		l := y | 0x20*ones // A–Z fold onto a–z; nothing else lands there
+		letter := (l + (0x80-'a')*ones) &^ (l + (0x7F-'z')*ones)
+		digit := (y + (0x80-'0')*ones) &^ (y + (0x7F-'9')*ones)
+		word := (letter|digit)&^x&hi | x&hi
+		sp := y ^ 0x20*ones // zero in spaces (and in 0xA0, which x's top bit keeps)
+		notSpace := ((sp + lo7) | sp | x) & hi
+		cand := (notSpace | m.spaces) &^ (word & (word<<8 | carry))
+		carry = word >> 56
+		for ; cand != 0; cand &= cand - 1 {
+			p := i + bits.TrailingZeros64(cand)>>3
+			if p+8 > len(text) {
+				dst = m.at4(text, p, dst)
+				continue
 			}
-		}
-		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
-			dst = m.match(g, text, i, 4, dst)
+			// One eight-byte load gives both keys: reading the four-byte
+			// key from text apart lets the compiler share the byte loads
+			// between the two and give up combining them.
+			k8 := binary.LittleEndian.Uint64(text[p : p+8])
+			k4 := uint32(k8)
+			if !has(f, hash4(k4)) {
+				continue // no phrase starts with these four bytes
+			}
+			// A second filter over all eight bytes keeps most of these
+			// positions out of the group table, which does not fit the
+			// first-level cache.
+			if h8 := hash8(k8); has(f8, h8) {
+				if g := m.groups8.get(k8, h8); g != nil {
+					dst = m.match(g, text, p, 8, dst)
+				}
+			}
+			if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
+				dst = m.match(g, text, p, 4, dst)
+			}
 		}
 	}
 	for ; i+4 <= len(text); i++ {
-		k4 := binary.LittleEndian.Uint32(text[i : i+4])
-		if !has(&m.filter, hash4(k4)) {
+		if i > 0 && WordByte(text[i-1]) && WordByte(text[i]) || text[i] == ' ' && m.spaces == 0 {
 			continue
 		}
-		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
-			dst = m.match(g, text, i, 4, dst)
-		}
+		dst = m.at4(text, i, dst)
 	}
 	for _, p := range m.short {
 		pat := m.patterns[p]
@@ -247,9 +279,40 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 			if j < 0 {
 				break
 			}
-			dst = append(dst, Match{p, int32(off + j + len(pat))})
+			if s := off + j; s == 0 || !WordByte(text[s-1]) || !WordByte(pat[0]) {
+				dst = append(dst, Match{p, int32(s + len(pat))})
+			}
 			off += j + 1
 		}
 	}
 	return dst
 }
+
+// at4 appends the phrases of four to seven bytes that start at text[i:],
+// where fewer than eight bytes are left (a longer phrase cannot fit).
+func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
+	if i+4 > len(text) {
+		return dst
+	}
+	k4 := binary.LittleEndian.Uint32(text[i:])
+	if has(&m.filter, hash4(k4)) {
+		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
+			dst = m.match(g, text, i, 4, dst)
+		}
+	}
+	return dst
+}
+
+// WordByte reports the bytes words are made of: ASCII letters and digits,
+// and every byte of a multi-byte UTF-8 sequence (ü, ß).
+func WordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+// Masks for Find's byte-parallel arithmetic: hi has the top bit of every
+// byte, lo7 the other seven.
+const (
+	ones = 0x0101010101010101
+	hi   = 0x80 * ones
+	lo7  = 0x7F * ones
+)

@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// naive is the obvious quadratic search, the reference for Find.
+// naive is the obvious quadratic search, the reference for Find: a phrase
+// that begins with a word byte is only found where a word begins.
 func naive(patterns []string, text string) []Match {
 	first := map[string]int{}
 	for i, p := range patterns {
@@ -19,7 +20,7 @@ func naive(patterns []string, text string) []Match {
 	for end := 1; end <= len(text); end++ {
 		var here []Match
 		for p, i := range first {
-			if strings.HasSuffix(text[:end], p) {
+			if s := end - len(p); strings.HasSuffix(text[:end], p) && (s == 0 || !WordByte(text[s-1]) || !WordByte(p[0])) {
 				here = append(here, Match{int32(i), int32(end)})
 			}
 		}
@@ -73,8 +74,39 @@ func TestFindRandom(t *testing.T) {
 	}
 }
 
+// TestFindWordStarts holds the eight-at-a-time word arithmetic to WordByte:
+// texts of letters of both cases, digits, UTF-8, spaces and punctuation,
+// long enough to take the fast loop, with phrases that start with each.
+func TestFindWordStarts(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"a", "z", "Q", "0", "9", " ", " ", ".", "[", "@", "`", "{", "/", ":", "ü", "\xa0", "\x00", "\x7f"}
+	word := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	for round := 0; round < 2000; round++ {
+		var patterns []string
+		for i := 0; i < 1+r.IntN(12); i++ {
+			patterns = append(patterns, word(1+r.IntN(10)))
+		}
+		text := word(r.IntN(70))
+		for _, p := range patterns[:r.IntN(len(patterns)+1)] {
+			at := r.IntN(len(text) + 1)
+			text = text[:at] + p + text[at:] // plant some, at word starts or not
+		}
+		got, want := sorted(New(patterns).Find([]byte(text), nil)), sorted(naive(patterns, text))
+		if !slices.Equal(got, want) {
+			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
+		}
+	}
+}
+
 func FuzzFind(f *testing.F) {
 	f.Add("user unknown|mailbox full|unknown", "550 user unknown")
+	f.Add("quotaexceededexception|[ts03]|- gsmtp| leading", "STOREDRV:QuotaExceededException submissionquotaexceededexception x[ts03] 4.7.0 - gsmtp  leading")
 	f.Fuzz(func(t *testing.T, pats, text string) {
 		patterns := strings.Split(pats, "|")
 		if len(patterns) > 50 {
