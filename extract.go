@@ -2,6 +2,9 @@ package maildx
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,20 +250,40 @@ func (in *input) scanCodes(s string) {
 	lineStart := true
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c == ' ' || c >= 'a' && c <= 'z' && c != 'x' {
+			// Most of a text is lower-case words and single spaces, which
+			// are never codes: the run of them is passed over eight bytes
+			// at a time. Only its last word can go on with something
+			// else (a capital, a digit, a dot) and be part of a token.
+			j := lowerRunEnd(s, i, spaceRun)
+			if j == len(s) || s[j-1] == ' ' || tokenClass[s[j]] == 0 && s[j] != '.' {
+				i, lineStart = j, lineStart && onlySpaces(s[i:j])
+				continue
+			}
+			w := j - 1
+			for w > i && s[w-1] != ' ' {
+				w--
+			}
+			lineStart = lineStart && onlySpaces(s[i:w])
+			if s[w] == 'x' && w+1 == j && s[j] == '.' {
+				i = w // "x.7.1": the registry form of a status code, below
+				continue
+			}
+			k, seen, ups := tokenEnd(s, j, tokLower, 0)
+			if seen != tokLower {
+				in.nameToken(s[w:k], seen, ups)
+			}
+			i, lineStart = k, false
+			continue
+		}
 		switch scanClass[c] {
 		case scanLetter:
-			// Most of a text is lower-case words, which are never codes:
-			// a tight loop runs over their letters (after a capital, as
-			// in most capitalised words), and only a token that goes on
-			// with something else takes tokenEnd.
-			j, seen, ups := i, uint8(0), 0
-			if c <= 'Z' {
-				j, seen, ups = j+1, tokUpper, 1
-			}
+			// A capitalised word: its lower-case rest is passed over at
+			// once, and only a token that goes on with something else
+			// takes tokenEnd.
+			j, seen, ups := i+1, uint8(tokUpper), 1
 			k := j
-			for j < len(s) && tokenClass[s[j]] == tokLower {
-				j++
-			}
+			j = lowerRunEnd(s, j, 0)
 			if j > k {
 				seen |= tokLower
 			}
@@ -311,6 +334,48 @@ func (in *input) scanCodes(s string) {
 			i, lineStart = i+1, false
 		}
 	}
+}
+
+// spaceRun makes lowerRunEnd take spaces into the run.
+const spaceRun = 0x20 * ones
+
+// Masks for lowerRunEnd's byte-parallel arithmetic: hi has the top bit of
+// every byte, lo7 the other seven.
+const (
+	ones = 0x0101010101010101
+	hi   = 0x80 * ones
+	lo7  = 0x7F * ones
+)
+
+// lowerRunEnd returns the end of the run of lower-case ASCII letters at
+// s[i:] – and of spaces, when spaces is spaceRun (0 leaves them out). It
+// tests eight bytes at a time: for bytes below 0x80, adding 0x80-lo sets
+// the top bit when the byte is lo or more and adding 0x7F-hi when it is
+// above hi, and the seven low bits of a byte never carry into the next.
+func lowerRunEnd(s string, i int, spaces uint64) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := le64(s[i:])
+		y := x & lo7
+		lower := (y + (0x80-'a')*ones) &^ (y + (0x7F-'z')*ones)
+		sp := y ^ spaces
+		space := ^((sp + lo7) | sp) & (spaces << 2) // spaceRun<<2 is hi; without it no byte is a space
+		if out := (^(lower | space) | x) & hi; out != 0 {
+			return i + bits.TrailingZeros64(out)>>3
+		}
+	}
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] == ' ' && spaces != 0) {
+		i++
+	}
+	return i
+}
+
+func onlySpaces(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // tokenEnd goes on with a word token of scanCodes from j, where the bytes
@@ -451,6 +516,18 @@ func lowerWindow(buf *[12]byte, w string) []byte {
 // shape of reply and enhanced status codes (and of versions and IP
 // addresses, which the callers tell apart).
 func numberEnd(s string, i int) int {
+	// Eight bytes at a time (see lowerRunEnd): the run's length varies, and
+	// a loop that stops at an unpredictable byte costs a misprediction.
+	for ; i+8 <= len(s); i += 8 {
+		x := le64(s[i:])
+		y := x & lo7
+		digit := (y + (0x80-'0')*ones) &^ (y + (0x7F-'9')*ones)
+		d := y ^ '.'*ones
+		dot := ^((d + lo7) | d)
+		if out := (^(digit | dot) | x) & hi; out != 0 {
+			return i + bits.TrailingZeros64(out)>>3
+		}
+	}
 	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
 		i++
 	}
@@ -623,32 +700,45 @@ func appendNormalized(dst []byte, s string) []byte {
 		}
 		line = line[replyPrefixLen(line):]
 		for i := 0; i < len(line); i++ {
-			// Copy a run of ordinary bytes at once; a single space between
-			// two of them is its own normal form, so it does not end the run.
-			j := i
-			for j < len(line) {
-				if normClass[line[j]] == normCopy {
-					j++
-				} else if line[j] == ' ' && j > i && j+1 < len(line) && normClass[line[j+1]] == normCopy {
-					j += 2
-				} else {
+			// Eight bytes at a time while they hold nothing to drop or
+			// collapse: only capitals change, and a space is written at
+			// once (a space left at the end of the line is taken back
+			// below). The first byte that needs care goes through the
+			// switch.
+			for i+8 <= len(line) {
+				x := le64(line[i:])
+				var carry uint64 // a space here would follow a space, or start the text
+				if space || len(out) == base || out[len(out)-1] == ' ' {
+					carry = 0x80
+				}
+				keep, lower := normChunk(x, carry)
+				n := 8
+				if keep != 0 {
+					n = bits.TrailingZeros64(keep) >> 3
+				}
+				if n == 0 {
 					break
 				}
-			}
-			if j > i {
 				if space {
 					out = append(out, ' ')
 					space = false
 				}
-				out = append(out, line[i:j]...)
-				if i = j; i == len(line) {
+				if cap(out)-len(out) < 8 {
+					out = slices.Grow(out, 8)
+				}
+				binary.LittleEndian.PutUint64(out[len(out):len(out)+8], lower)
+				out, i = out[:len(out)+n], i+n
+				if n < 8 {
 					break
 				}
+			}
+			if i == len(line) {
+				break
 			}
 			c := line[i]
 			switch normClass[c] {
 			case normSpace:
-				space = len(out) > base
+				space = len(out) > base && out[len(out)-1] != ' '
 				continue
 			case normQuote:
 				continue // quoting differs between servers and copies of a message
@@ -667,6 +757,9 @@ func appendNormalized(dst []byte, s string) []byte {
 			}
 			out = append(out, c)
 		}
+		if len(out) > base && out[len(out)-1] == ' ' {
+			out = out[:len(out)-1]
+		}
 		space = len(out) > base
 	}
 	if !ascii {
@@ -674,6 +767,26 @@ func appendNormalized(dst []byte, s string) []byte {
 		return append(out[:base], bytes.ToLower(out[base:])...)
 	}
 	return out
+}
+
+// normChunk looks at eight bytes x of a line (little-endian) for
+// appendNormalized: stop has the top bit set in each byte that needs the
+// byte loop – a quote ('"', '\”, '`', and #$%& with them, as one range
+// test finds them), a control character (tab, CR), a byte of 0x80 and
+// above, and a space after a space (carry has 0x80 when the byte before x
+// counts as one) – and lower is x with capitals lower-cased. The tests add
+// to seven-bit values, so no byte carries into the next.
+func normChunk(x, carry uint64) (stop, lower uint64) {
+	y := x & lo7
+	upper := (y + (0x80-'A')*ones) &^ (y + (0x7F-'Z')*ones)
+	sp := y ^ 0x20*ones
+	isSpace := ^((sp + lo7) | sp)
+	bt := y ^ '`'*ones
+	backtick := ^((bt + lo7) | bt)
+	quote := (y + (0x80-'"')*ones) &^ (y + (0x7F-'\'')*ones)
+	ctrl := ^(y + (0x80-0x20)*ones)
+	stop = (x | ctrl | quote | backtick | isSpace&(isSpace<<8|carry)) & hi
+	return stop, x | upper&hi>>2
 }
 
 // replyPrefixLen returns the length of a leading "550-5.1.1 " or

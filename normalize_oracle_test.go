@@ -67,7 +67,9 @@ func appendNormalizedOracle(dst []byte, s string) []byte {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"550-5.1.1 The email account  that you tried\n550-5.1.1 to reach does not exist", "a b  c\t d \r\n e ", " x", "x ", "Ü ber ‘quote’ \"q\" `b`", ""} {
+	for _, s := range []string{"550-5.1.1 The email account  that you tried\n550-5.1.1 to reach does not exist", "a b  c\t d \r\n e ", " x", "x ", "Ü ber ‘quote’ \"q\" `b`", "",
+		"  The Email  Account\tthat 'you' tried `to` reach #$%& does NOT exist   \n   550 5.1.1   Leading spaces and a long line of ordinary text, then\r\n",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789 ~!@()*+,-./:;<=>?[]^_{|}\x7f\x00\x01"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
