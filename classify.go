@@ -142,27 +142,65 @@ const (
 
 // candidate is one entry the evidence points at. The explanation of why is
 // kept in two parts and joined only for the winner, because most candidates
-// lose and building their strings would dominate the cost of a call.
+// lose and building their strings would dominate the cost of a call. It is
+// kept small (40 bytes): the candidates are zeroed, added and sorted on
+// every call.
 type candidate struct {
 	entry  *kb.Entry
-	score  int
-	why    string // "phrase", "code", "enhanced status", …
-	detail string // the phrase or code
+	detail string  // the phrase or code
+	ev     *string // the prepared evidence line, when there is one
+	score  int32
+	why    why
 	// claimed: the evidence identifies the entry's provider (its own code,
 	// or a phrase that claims it).
 	claimed bool
-	ev      string // the prepared evidence line, when there is one
+}
+
+// why is the kind of evidence behind a candidate.
+type why uint8
+
+const (
+	whyPhrase why = iota
+	whyCode
+	whyClientCode
+	whyProviderCode
+	whyReply
+	whyStatus
+	whyStatusParent
+	whyHTTP
+	whyContext
+	whyCommand
+)
+
+var whyText = [...]string{
+	whyPhrase:       "phrase",
+	whyCode:         "code",
+	whyClientCode:   "client code",
+	whyProviderCode: "provider code",
+	whyReply:        "reply code",
+	whyStatus:       "enhanced status",
+	whyStatusParent: "status parent",
+	whyHTTP:         "HTTP status",
+	whyContext:      "context",
+	whyCommand:      "command",
 }
 
 func (cd candidate) explain() string {
-	if cd.why == "phrase" {
+	if cd.why == whyPhrase {
 		return "phrase " + strconv.Quote(cd.detail)
 	}
-	return cd.why + " " + cd.detail
+	return whyText[cd.why] + " " + cd.detail
 }
 
 // Explain diagnoses one error text.
-func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
+func (c *Classifier) Explain(text string, opts ...Option) (d Diagnosis) {
+	c.explain(&d, text, opts)
+	return d
+}
+
+// explain fills in d, the caller's result: a Diagnosis is a large struct,
+// and building it in place saves copying it on every return.
+func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	o := options{lang: "en"}
 	if len(opts) > 0 {
 		o = applyOptions(opts)
@@ -187,7 +225,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			in.status, in.st = st.String(), st
 		}
 	}
-	d := Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
+	*d = Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
 	// Codes and evidence are gathered on the stack and copied into one
 	// allocation of their exact size at the end (see finish).
 	var cbuf [4]string
@@ -195,12 +233,12 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	codes, ev := cbuf[:0], ebuf[:0]
 	var buf [16]candidate
 	cands := buf[:0]
-	add := func(e *kb.Entry, score int, why, detail string) {
+	add := func(e *kb.Entry, score int, w why, detail string) {
 		if e.Reason == "onhold" && score > scoreUndecided {
 			score = scoreUndecided + score/100
 		}
-		claimed := e.Provider != "" && (why == "code" || why == "client code" || why == "provider code")
-		cands = append(cands, candidate{entry: e, score: score, why: why, detail: detail, claimed: claimed})
+		claimed := e.Provider != "" && (w == whyCode || w == whyClientCode || w == whyProviderCode)
+		cands = append(cands, candidate{entry: e, score: int32(score), why: w, detail: detail, claimed: claimed})
 	}
 
 	// Codes.
@@ -209,7 +247,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		codes = append(codes, r)
 		ev = append(ev, c.replyEv[in.reply])
 		for _, e := range codeEntries(c.byReply[in.reply]) {
-			add(e, scoreReply, "reply code", r)
+			add(e, scoreReply, whyReply, r)
 		}
 	}
 	if in.status != "" {
@@ -219,7 +257,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	for _, h := range in.hex {
 		codes = append(codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
-			add(e, scoreHex, "client code", h)
+			add(e, scoreHex, whyClientCode, h)
 		}
 	}
 	names := in.names
@@ -234,7 +272,7 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 				if wrapperSource(e.Source) {
 					score = scoreWrapper
 				}
-				add(e, score, "code", n)
+				add(e, score, whyCode, n)
 			}
 		}
 	}
@@ -288,30 +326,30 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 			if e.Provider != "" && !c.consistent(e, in) {
 				score -= 300
 			}
-			add(e, score, "phrase", f.text)
+			add(e, score, whyPhrase, f.text)
 			cands[len(cands)-1].claimed = claimed
-			cands[len(cands)-1].ev = f.ev[fi]
+			cands[len(cands)-1].ev = &f.ev[fi]
 		}
 	}
 
 	if in.httpStatus != 0 && in.provider != "" {
 		for _, e := range c.byHTTP[in.httpStatus] {
 			if e.Provider == in.provider && len(e.Match) == 0 {
-				add(e, scoreHTTP, "HTTP status", strconv.Itoa(in.httpStatus))
+				add(e, scoreHTTP, whyHTTP, strconv.Itoa(in.httpStatus))
 				cands[len(cands)-1].claimed = true
 			}
 		}
 	}
 	if o.reason != "" {
 		if e := c.reasonEntry(o.reason); e != nil {
-			add(e, scoreContext, "context", o.reason)
+			add(e, scoreContext, whyContext, o.reason)
 		}
 	}
 	best := c.rank(cands)
 	if len(best) == 0 {
-		ev = c.fallback(&d, in, ev)
-		finish(&d, codes, ev)
-		return d
+		ev = c.fallback(d, in, ev)
+		finish(d, codes, ev)
+		return
 	}
 	if gaveUp != "" && best[0].entry.Reason == "networkerror" {
 		// No server ever gave a verdict – connections timed out or
@@ -326,8 +364,8 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 		}
 	}
 	top := best[0]
-	if top.ev != "" {
-		ev = append(ev, top.ev)
+	if top.ev != nil {
+		ev = append(ev, *top.ev)
 	} else {
 		ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
 	}
@@ -337,16 +375,15 @@ func (c *Classifier) Explain(text string, opts ...Option) Diagnosis {
 	}
 	if e := c.commandEntry(top.entry, o.command); e != nil {
 		ev = append(ev, "failed at "+o.command+": "+e.Reason+" rather than "+top.entry.Reason)
-		top = candidate{entry: e, score: top.score, why: "command", detail: o.command}
+		top = candidate{entry: e, score: top.score, why: whyCommand, detail: o.command}
 		best = append([]candidate{top}, best...)
 	}
 	d.Entries = make([]EntryRef, 0, len(best))
 	for _, cd := range best {
 		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
 	}
-	ev = c.decide(&d, in, top, ev, o)
-	finish(&d, codes, ev)
-	return d
+	ev = c.decide(d, in, top, ev, o)
+	finish(d, codes, ev)
 }
 
 // finish copies the codes and evidence gathered on Explain's stack into
@@ -408,7 +445,7 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // statusCandidates adds the entries for the enhanced status code: the
 // registry entry, a provider's own entry for an unregistered code, or the
 // X.Y.0 parent when nothing covers the exact code.
-func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string, string), ev []string) []string {
+func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, why, string), ev []string) []string {
 	st := in.st
 	if s, ok := c.statusEv[st]; ok {
 		ev = append(ev, s)
@@ -435,7 +472,7 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 			if vagueStatus(st) {
 				score = scoreVagueStatus
 			}
-			add(e, score, "enhanced status", in.status)
+			add(e, score, whyStatus, in.status)
 		}
 	}
 	if !registered && st.Class != smtpcode.ClassNone {
@@ -443,7 +480,7 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 		// its entry speaks for it, the first in file order if several.
 		for _, e := range c.byStatus[st] {
 			if e.Provider != "" {
-				add(e, scoreProviderCode, "provider code", in.status)
+				add(e, scoreProviderCode, whyProviderCode, in.status)
 				registered = true
 				break
 			}
@@ -453,7 +490,7 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, string
 		for _, e := range c.byStatus[st.Parent().Generic()] {
 			if e.Source == "enhanced" {
 				ev = append(ev, in.status+" is not registered; falling back to "+st.Parent().String()+" (RFC 3463 section 3.1)")
-				add(e, scoreStatusParent, "status parent", st.Parent().String())
+				add(e, scoreStatusParent, whyStatusParent, st.Parent().String())
 			}
 		}
 	}

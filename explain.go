@@ -110,8 +110,9 @@ func WithReason(reason string) Option { return func(o *options) { o.reason = rea
 func WithCommand(cmd string) Option { return func(o *options) { o.command = strings.ToUpper(cmd) } }
 
 // Explain diagnoses one error text with the embedded knowledge base.
-func Explain(text string, opts ...Option) Diagnosis {
-	return defaultClassifier().Explain(text, opts...)
+func Explain(text string, opts ...Option) (d Diagnosis) {
+	defaultClassifier().explain(&d, text, opts)
+	return d
 }
 
 // Entry returns the knowledge-base entry behind a diagnosis' first match.
