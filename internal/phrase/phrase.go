@@ -4,19 +4,21 @@
 // automaton spends its time on cache misses (a dense DFA of 20,000 states
 // does not fit the cache; a sparse one pays for fail-link walks).
 //
-// Instead every phrase is filed under its first eight bytes (phrases of four
-// to seven bytes under their first four). A phrase that begins with a
-// letter or digit only matches where a word of the text begins, so the
-// text is scanned once for word starts and punctuation, eight bytes at a
-// time; at each such position a 64-kbit filter (8 KiB, cache-resident)
-// over the first four bytes of every phrase says whether any phrase can
-// start there, and only then are the two small hash tables of groups
-// probed and the few phrases filed there compared. Phrases shorter than
-// four bytes are searched for directly.
+// Instead every phrase is filed under its first sixteen bytes (phrases of
+// eight to fifteen bytes under their first eight, shorter ones under their
+// first four). A phrase that begins with a letter or digit only matches
+// where a word of the text begins, so the text is scanned once for word
+// starts and punctuation, eight bytes at a time; at each such position two
+// bit filters (8 KiB and 512 bytes, cache-resident) over the first eight
+// and the first four bytes of the phrases say whether any phrase can start
+// there, and only then are the small hash tables of groups probed and the
+// few phrases filed there compared. Phrases shorter than four bytes are
+// searched for directly.
 package phrase
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -29,43 +31,59 @@ type Match struct {
 	End     int32
 }
 
-const filterBits = 1 << 16
+const (
+	filterBits  = 1 << 16 // filter8: some 1,500 keys, one position in fifty passes by chance
+	filter4Bits = 1 << 12 // filter4: the few keys of phrases shorter than eight bytes
+)
 
 // Matcher is immutable and safe for concurrent use.
 type Matcher struct {
 	patterns [][]byte
-	filter   [filterBits / 64]uint64 // hash4 of the first four bytes of every phrase of four bytes or more
-	filter8  [filterBits / 64]uint64 // hash8 of the first eight bytes of every phrase of eight bytes or more
-	groups4  table                   // first four bytes → patterns of 4–7 bytes, longest first
-	groups8  table                   // first eight bytes → longer patterns, longest first
-	short    []int32                 // patterns shorter than four bytes
-	spaces   uint64                  // hi when a pattern starts with a space: spaces are then tested too
+	filter8  [filterBits / 64]uint64  // hash8 of the first eight bytes of every phrase of eight bytes or more
+	filter4  [filter4Bits / 64]uint64 // hash4 of the first four bytes of every phrase of four to seven bytes
+	groups4  table                    // first four bytes → patterns of 4–7 bytes, longest first
+	groups8  table                    // first eight bytes → patterns of 8–15 bytes, longest first
+	groups16 table                    // first sixteen bytes → longer patterns, longest first
+	short    []int32                  // patterns shorter than four bytes
+	spaces   uint64                   // hi when a pattern starts with a space: spaces are then tested too
 }
 
-func hash4(k uint32) uint32 { return (k * 2654435761) >> 16 }
+func hash4(k uint32) uint32 { return (k * 2654435761) >> 20 } // 12 bits, for filter4
 func hash8(k uint64) uint32 { return uint32((k * 0x9E3779B97F4A7C15) >> 48) }
 
-func set(f *[filterBits / 64]uint64, h uint32)      { f[h/64] |= 1 << (h % 64) }
-func has(f *[filterBits / 64]uint64, h uint32) bool { return f[h/64]&(1<<(h%64)) != 0 }
+// hashKey is the table hash of a group key; for a key of four or eight
+// bytes (b zero) it is hash8(a), which Find has computed for filter8.
+func hashKey(k key) uint32 { return hash8(k.a ^ bits.RotateLeft64(k.b, 29)) }
 
-// table maps a phrase prefix (four or eight bytes read as a little-endian
-// integer) to the patterns filed under it. It is an open-addressing hash
-// table with linear probing, built once: a lookup costs a multiplication
-// and usually one probe, where a Go map costs a function call and hashing.
+func set(f []uint64, h uint32) { f[h/64] |= 1 << (h % 64) }
+
+// bit is the filter bit h of f, in bit 0, as a number: Find ors two of
+// them and branches once.
+func bit(f []uint64, h uint32) uint64 { return f[h/64] >> (h % 64) }
+
+// key is a group's key: the first four, eight or sixteen bytes of its
+// phrases as little-endian integers (b is zero for the shorter keys).
+type key struct{ a, b uint64 }
+
+// table maps a phrase prefix to the patterns filed under it. It is an
+// open-addressing hash table with linear probing, built once: a lookup
+// costs a multiplication and usually one probe, where a Go map costs a
+// function call and hashing.
 type table struct {
 	slots []slot   // len is a power of two, at most half full
 	pats  []member // the groups, back to back; a slot holds its group's span
 }
 
 type slot struct {
-	key      uint64
+	key      key
 	off, len uint32 // pats[off:off+len]; len 0 marks an empty slot
 }
 
-// member is one pattern of a group. Many phrases share their first eight
-// bytes ("recipient address …"), so the next eight bytes are kept beside
-// the index: one integer comparison rejects most members without touching
-// the pattern itself.
+// member is one pattern of a group. Many phrases share their first bytes
+// ("recipient address …"), so the next eight bytes are kept beside the
+// index: one integer comparison rejects most members without touching the
+// pattern itself. Phrases of sixteen bytes and more are filed under all
+// sixteen, which splits the large groups of a common first word.
 type member struct {
 	pattern int32
 	len     int32  // the pattern's length
@@ -73,21 +91,27 @@ type member struct {
 	mask    uint64 // which bytes of next count
 }
 
-// newTable files the groups; keyLen is the length of their keys (4 or 8).
-func newTable(groups map[uint64][]int32, patterns [][]byte, keyLen int) table {
+// newTable files the groups; keyLen is the length of their keys (4, 8 or
+// 16).
+func newTable(groups map[key][]int32, patterns [][]byte, keyLen int) table {
 	n := 8
 	for n < 2*len(groups) {
 		n *= 2
 	}
 	t := table{slots: make([]slot, n)}
-	keys := make([]uint64, 0, len(groups))
+	keys := make([]key, 0, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys) // a layout independent of map order
+	slices.SortFunc(keys, func(x, y key) int { // a layout independent of map order
+		if x.a != y.a {
+			return cmp.Compare(x.a, y.a)
+		}
+		return cmp.Compare(x.b, y.b)
+	})
 	for _, k := range keys {
 		g := groups[k]
-		h := hash8(k) & uint32(n-1)
+		h := hashKey(k) & uint32(n-1)
 		for t.slots[h].len != 0 {
 			h = (h + 1) & uint32(n-1)
 		}
@@ -117,9 +141,9 @@ func word(b []byte) uint64 {
 	return w
 }
 
-// get returns the patterns filed under k, whose hash8 is h; nil when there
-// are none.
-func (t *table) get(k uint64, h uint32) []member {
+// get returns the patterns filed under k, whose hashKey is h; nil when
+// there are none.
+func (t *table) get(k key, h uint32) []member {
 	mask := uint32(len(t.slots) - 1)
 	for h &= mask; ; h = (h + 1) & mask {
 		s := &t.slots[h]
@@ -165,7 +189,7 @@ func (m *Matcher) confirm(mb *member, text []byte, at, keyLen int, dst []Match) 
 // pattern matches under the index of its first occurrence.
 func New(patterns []string) *Matcher {
 	m := &Matcher{}
-	groups4, groups8 := map[uint64][]int32{}, map[uint64][]int32{}
+	groups4, groups8, groups16 := map[key][]int32{}, map[key][]int32{}, map[key][]int32{}
 	seen := map[string]bool{}
 	for i, p := range patterns {
 		m.patterns = append(m.patterns, []byte(p))
@@ -176,18 +200,23 @@ func New(patterns []string) *Matcher {
 		if p[0] == ' ' {
 			m.spaces = hi
 		}
-		if len(p) < 4 {
+		b := []byte(p)
+		switch {
+		case len(p) < 4:
 			m.short = append(m.short, int32(i))
-			continue
-		}
-		set(&m.filter, hash4(binary.LittleEndian.Uint32([]byte(p))))
-		if len(p) < 8 {
-			k := uint64(binary.LittleEndian.Uint32([]byte(p)))
-			groups4[k] = append(groups4[k], int32(i))
-		} else {
-			k := binary.LittleEndian.Uint64([]byte(p))
-			set(&m.filter8, hash8(k))
-			groups8[k] = append(groups8[k], int32(i))
+		case len(p) < 8:
+			k := binary.LittleEndian.Uint32(b)
+			set(m.filter4[:], hash4(k))
+			groups4[key{a: uint64(k)}] = append(groups4[key{a: uint64(k)}], int32(i))
+		default:
+			k := key{a: binary.LittleEndian.Uint64(b)}
+			set(m.filter8[:], hash8(k.a))
+			if len(p) < 16 {
+				groups8[k] = append(groups8[k], int32(i))
+			} else {
+				k.b = binary.LittleEndian.Uint64(b[8:])
+				groups16[k] = append(groups16[k], int32(i))
+			}
 		}
 	}
 	longestFirst := func(g []int32) {
@@ -198,13 +227,12 @@ func New(patterns []string) *Matcher {
 			return int(a - b)
 		})
 	}
-	for _, g := range groups4 {
-		longestFirst(g)
+	for _, groups := range []map[key][]int32{groups4, groups8, groups16} {
+		for _, g := range groups {
+			longestFirst(g)
+		}
 	}
-	for _, g := range groups8 {
-		longestFirst(g)
-	}
-	m.groups4, m.groups8 = newTable(groups4, m.patterns, 4), newTable(groups8, m.patterns, 8)
+	m.groups4, m.groups8, m.groups16 = newTable(groups4, m.patterns, 4), newTable(groups8, m.patterns, 8), newTable(groups16, m.patterns, 16)
 	return m
 }
 
@@ -220,7 +248,7 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	// out eight at a time with word arithmetic, so the filters are probed
 	// at a quarter of the positions. The arithmetic and the probes are
 	// written out in the loop: a call for either cost more than it saved.
-	f, f8 := &m.filter, &m.filter8
+	f8, f4 := &m.filter8, &m.filter4
 	var carry uint64 // 0x80 when the byte before text[i] is a word byte
 	i := 0
 	for ; i+8 <= len(text); i += 8 {
@@ -247,22 +275,12 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 			}
 			// One eight-byte load gives both keys: reading the four-byte
 			// key from text apart lets the compiler share the byte loads
-			// between the two and give up combining them.
+			// between the two and give up combining them. Both filters
+			// are read and one branch taken: few positions pass either.
 			k8 := binary.LittleEndian.Uint64(text[p : p+8])
-			k4 := uint32(k8)
-			if !has(f, hash4(k4)) {
-				continue // no phrase starts with these four bytes
-			}
-			// A second filter over all eight bytes keeps most of these
-			// positions out of the group table, which does not fit the
-			// first-level cache.
-			if h8 := hash8(k8); has(f8, h8) {
-				if g := m.groups8.get(k8, h8); g != nil {
-					dst = m.match(g, text, p, 8, dst)
-				}
-			}
-			if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
-				dst = m.match(g, text, p, 4, dst)
+			h8, h4 := hash8(k8), hash4(uint32(k8))
+			if (bit(f8[:], h8)|bit(f4[:], h4))&1 != 0 {
+				dst = m.probe(text, p, k8, h8, h4, dst)
 			}
 		}
 	}
@@ -288,6 +306,31 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	return dst
 }
 
+// probe appends the phrases that start at text[p:], whose first eight
+// bytes k8 passed filter8 (hash h8) or whose first four passed filter4
+// (hash h4): the groups of sixteen, eight and four bytes, in this order,
+// so that longer phrases come first.
+func (m *Matcher) probe(text []byte, p int, k8 uint64, h8, h4 uint32, dst []Match) []Match {
+	if bit(m.filter8[:], h8)&1 != 0 {
+		if p+16 <= len(text) {
+			k := key{k8, binary.LittleEndian.Uint64(text[p+8 : p+16])}
+			if g := m.groups16.get(k, hashKey(k)); g != nil {
+				dst = m.match(g, text, p, 16, dst)
+			}
+		}
+		if g := m.groups8.get(key{a: k8}, h8); g != nil {
+			dst = m.match(g, text, p, 8, dst)
+		}
+	}
+	if bit(m.filter4[:], h4)&1 != 0 {
+		k4 := uint64(uint32(k8))
+		if g := m.groups4.get(key{a: k4}, hash8(k4)); g != nil {
+			dst = m.match(g, text, p, 4, dst)
+		}
+	}
+	return dst
+}
+
 // at4 appends the phrases of four to seven bytes that start at text[i:],
 // where fewer than eight bytes are left (a longer phrase cannot fit).
 func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
@@ -295,8 +338,8 @@ func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
 		return dst
 	}
 	k4 := binary.LittleEndian.Uint32(text[i:])
-	if has(&m.filter, hash4(k4)) {
-		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
+	if bit(m.filter4[:], hash4(k4))&1 != 0 {
+		if g := m.groups4.get(key{a: uint64(k4)}, hash8(uint64(k4))); g != nil {
 			dst = m.match(g, text, i, 4, dst)
 		}
 	}
