@@ -249,6 +249,27 @@ var jsonKeys = []string{
 func (in *input) scanCodes(s string) {
 	lineStart := true
 	for i := 0; i < len(s); {
+		// Every code holds a digit or a capital, or is "x.Y.Z"; a line
+		// break matters for the next reply code. Bytes without any of
+		// them – lower-case words, spaces, punctuation, most of a text –
+		// are passed over eight at a time to the next one that has, and
+		// the scan resumes where the token around it begins: after the
+		// bytes that a token goes on with (letters, digits, '-', '_', a
+		// dot before a letter or digit), at its first letter.
+		if j := codeByte(s, i); j > i {
+			if j == len(s) {
+				return
+			}
+			k := j
+			for k > i && (tokenClass[s[k-1]] != 0 || s[k-1] == '.' && isAlnumByte(s[k])) {
+				k--
+			}
+			for k < j && tokenClass[s[k]] != tokLower {
+				k++ // a token starts at a letter, not at '-', '_' or '.'
+			}
+			lineStart = lineStart && onlyBlanks(s[i:k])
+			i = k
+		}
 		c := s[i]
 		if c == ' ' || c >= 'a' && c <= 'z' && c != 'x' {
 			// Most of a text is lower-case words and single spaces, which
@@ -376,6 +397,41 @@ func onlySpaces(s string) bool {
 		}
 	}
 	return true
+}
+
+// onlyBlanks reports whether s holds nothing but spaces and tabs, which
+// leave a line's start a line's start.
+func onlyBlanks(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' && s[i] != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// codeByte returns the index of the first byte at s[i:] that is a digit, a
+// capital, an 'x' or a control character (a line break), or len(s). Eight
+// bytes at a time, as lowerRunEnd.
+func codeByte(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := le64(s[i:])
+		y := x & lo7
+		digit := (y + (0x80-'0')*ones) &^ (y + (0x7F-'9')*ones)
+		upper := (y + (0x80-'A')*ones) &^ (y + (0x7F-'Z')*ones)
+		ctrl := ^(y + (0x80-0x20)*ones)
+		e := y ^ 'x'*ones
+		ex := ^((e + lo7) | e)
+		if out := (digit | upper | ctrl | ex) &^ x & hi; out != 0 {
+			return i + bits.TrailingZeros64(out)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 || c == 'x' {
+			return i
+		}
+	}
+	return i
 }
 
 // tokenEnd goes on with a word token of scanCodes from j, where the bytes
