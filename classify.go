@@ -29,6 +29,63 @@ type Classifier struct {
 	statusEv  map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
 
 	explicit map[*kb.Entry]bool // explicitClass, for the entries where it holds
+
+	// codeEv holds the evidence line of every code an entry can win by
+	// ("reply code 550 → smtp-550 (onhold)"): joining it for the winner
+	// cost more than the rest of a short explanation.
+	codeEv map[codeEvKey]string
+}
+
+type codeEvKey struct {
+	why    why
+	detail string
+	entry  *kb.Entry
+}
+
+// winnerEvidence is the evidence line of the winning candidate.
+func (c *Classifier) winnerEvidence(top candidate) string {
+	if top.ev != nil {
+		return *top.ev
+	}
+	if s, ok := c.codeEv[codeEvKey{top.why, top.detail, top.entry}]; ok {
+		return s
+	}
+	return top.evidence()
+}
+
+// evidence joins cd's evidence line.
+func (cd candidate) evidence() string {
+	return cd.explain() + " → " + cd.entry.ID + " (" + cd.entry.Reason + ")"
+}
+
+// addCodeEvidence files the evidence lines of e's code as Explain's
+// candidates name it (see statusCandidates for the status forms).
+func (c *Classifier) addCodeEvidence(e *kb.Entry, code kb.Code) {
+	add := func(w why, detail string) {
+		cd := candidate{entry: e, why: w, detail: detail}
+		c.codeEv[codeEvKey{w, detail, e}] = cd.evidence()
+	}
+	switch code.Kind {
+	case kb.KindReply:
+		add(whyReply, code.Value)
+	case kb.KindName:
+		add(whyCode, code.Value)
+	case kb.KindHex:
+		add(whyClientCode, code.Value)
+	case kb.KindHTTP:
+		add(whyHTTP, code.Value)
+	case kb.KindStatus:
+		st, ok := smtpcode.ParseStatus(code.Value)
+		if !ok {
+			return
+		}
+		for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+			detail := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}.String()
+			add(whyStatus, detail)
+			add(whyProviderCode, detail)
+			add(whyStatusParent, detail)
+		}
+	}
 }
 
 type fragment struct {
@@ -54,7 +111,7 @@ func defaultClassifier() *Classifier {
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
 		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{},
-		statusEv: map[smtpcode.Status]string{}, explicit: map[*kb.Entry]bool{}}
+		statusEv: map[smtpcode.Status]string{}, explicit: map[*kb.Entry]bool{}, codeEv: map[codeEvKey]string{}}
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
@@ -83,6 +140,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 			f.ev = append(f.ev, "phrase "+strconv.Quote(m)+" → "+e.ID+" ("+e.Reason+")")
 		}
 		for _, code := range e.ParsedCodes() {
+			c.addCodeEvidence(e, code)
 			switch code.Kind {
 			case kb.KindName:
 				c.byName[code.Value] = append(c.byName[code.Value], e)
@@ -364,11 +422,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 		}
 	}
 	top := best[0]
-	if top.ev != nil {
-		ev = append(ev, *top.ev)
-	} else {
-		ev = append(ev, top.explain()+" → "+top.entry.ID+" ("+top.entry.Reason+")")
-	}
+	ev = append(ev, c.winnerEvidence(top))
 	if gaveUp != "" && top.entry.Reason != "expired" && !o.final {
 		ev = append(ev, "phrase "+strconv.Quote(gaveUp)+": the sending MTA gave up; the last error says why")
 		o.final, o.gaveUp = true, true
