@@ -761,31 +761,39 @@ func appendNormalized(dst []byte, s string) []byte {
 			// once (a space left at the end of the line is taken back
 			// below). The first byte that needs care goes through the
 			// switch.
-			for i+8 <= len(line) {
-				x := le64(line[i:])
+			if i+8 <= len(line) {
 				var carry uint64 // a space here would follow a space, or start the text
 				if space || len(out) == base || out[len(out)-1] == ' ' {
 					carry = 0x80
 				}
-				keep, lower := normChunk(x, carry)
-				n := 8
-				if keep != 0 {
-					n = bits.TrailingZeros64(keep) >> 3
-				}
-				if n == 0 {
-					break
-				}
+				// Room for the rest of the line (the last store included)
+				// and a pending space; a dst of capacity len(s) has it, as
+				// the pending space stands for a byte that was dropped.
+				room := len(line) - i
 				if space {
-					out = append(out, ' ')
-					space = false
+					room++
 				}
-				if cap(out)-len(out) < 8 {
-					out = slices.Grow(out, 8)
+				if cap(out)-len(out) < room {
+					out = slices.Grow(out, room)
 				}
-				binary.LittleEndian.PutUint64(out[len(out):len(out)+8], lower)
-				out, i = out[:len(out)+n], i+n
-				if n < 8 {
-					break
+				for i+8 <= len(line) {
+					x := le64(line[i:])
+					stop, lower, last := normChunk(x, carry)
+					n := 8
+					if stop != 0 {
+						if n = bits.TrailingZeros64(stop) >> 3; n == 0 {
+							break
+						}
+					}
+					if space {
+						out = append(out, ' ')
+						space = false
+					}
+					binary.LittleEndian.PutUint64(out[len(out):len(out)+8], lower)
+					out, i, carry = out[:len(out)+n], i+n, last
+					if n < 8 {
+						break
+					}
 				}
 			}
 			if i == len(line) {
@@ -830,19 +838,20 @@ func appendNormalized(dst []byte, s string) []byte {
 // byte loop – a quote ('"', '\”, '`', and #$%& with them, as one range
 // test finds them), a control character (tab, CR), a byte of 0x80 and
 // above, and a space after a space (carry has 0x80 when the byte before x
-// counts as one) – and lower is x with capitals lower-cased. The tests add
-// to seven-bit values, so no byte carries into the next.
-func normChunk(x, carry uint64) (stop, lower uint64) {
+// counts as one) – lower is x with capitals lower-cased, and last is the
+// carry for the next eight bytes (0x80 when x ends with a space). The tests
+// add to seven-bit values, so no byte carries into the next.
+func normChunk(x, carry uint64) (stop, lower, last uint64) {
 	y := x & lo7
 	upper := (y + (0x80-'A')*ones) &^ (y + (0x7F-'Z')*ones)
 	sp := y ^ 0x20*ones
-	isSpace := ^((sp + lo7) | sp)
+	isSpace := ^((sp + lo7) | sp) & hi
 	bt := y ^ '`'*ones
 	backtick := ^((bt + lo7) | bt)
 	quote := (y + (0x80-'"')*ones) &^ (y + (0x7F-'\'')*ones)
 	ctrl := ^(y + (0x80-0x20)*ones)
 	stop = (x | ctrl | quote | backtick | isSpace&(isSpace<<8|carry)) & hi
-	return stop, x | upper&hi>>2
+	return stop, x | upper&hi>>2, isSpace >> 56
 }
 
 // replyPrefixLen returns the length of a leading "550-5.1.1 " or

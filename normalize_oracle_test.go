@@ -86,3 +86,19 @@ func TestNormalizeOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeInPlace holds appendNormalized to its promise that a dst of
+// capacity len(s) is not grown (Explain normalizes into a stack buffer);
+// only non-ASCII text, lower-cased by bytes.ToLower, may allocate.
+func TestNormalizeInPlace(t *testing.T) {
+	for _, s := range goldenTexts(t) {
+		if strings.IndexFunc(s, func(r rune) bool { return r >= 0x80 }) >= 0 {
+			continue
+		}
+		dst := make([]byte, 0, len(s))
+		out := appendNormalized(dst, s)
+		if cap(out) != cap(dst) || len(out) > 0 && &out[0] != &dst[:1][0] {
+			t.Errorf("%q: the output left dst's array (cap %d, now %d)", s, cap(dst), cap(out))
+		}
+	}
+}
