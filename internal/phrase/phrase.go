@@ -41,9 +41,9 @@ type Matcher struct {
 	patterns [][]byte
 	filter8  [filterBits / 64]uint64  // hash8 of the first eight bytes of every phrase of eight bytes or more
 	filter4  [filter4Bits / 64]uint64 // hash4 of the first four bytes of every phrase of four to seven bytes
-	groups4  table                    // first four bytes → patterns of 4–7 bytes, longest first
-	groups8  table                    // first eight bytes → patterns of 8–15 bytes, longest first
-	groups16 table                    // first sixteen bytes → longer patterns, longest first
+	groups4  table[uint64]            // first four bytes → patterns of 4–7 bytes, longest first
+	groups8  table[uint64]            // first eight bytes → patterns of 8–15 bytes, longest first
+	groups16 table[key]               // first sixteen bytes → longer patterns, longest first
 	short    []int32                  // patterns shorter than four bytes
 	spaces   uint64                   // hi when a pattern starts with a space: spaces are then tested too
 }
@@ -51,9 +51,15 @@ type Matcher struct {
 func hash4(k uint32) uint32 { return (k * 2654435761) >> 20 } // 12 bits, for filter4
 func hash8(k uint64) uint32 { return uint32((k * 0x9E3779B97F4A7C15) >> 48) }
 
-// hashKey is the table hash of a group key; for a key of four or eight
-// bytes (b zero) it is hash8(a), which Find has computed for filter8.
+// hashKey is the table hash of a sixteen-byte key.
 func hashKey(k key) uint32 { return hash8(k.a ^ bits.RotateLeft64(k.b, 29)) }
+
+func compareKeys(x, y key) int {
+	if x.a != y.a {
+		return cmp.Compare(x.a, y.a)
+	}
+	return cmp.Compare(x.b, y.b)
+}
 
 func set(f []uint64, h uint32) { f[h/64] |= 1 << (h % 64) }
 
@@ -61,21 +67,23 @@ func set(f []uint64, h uint32) { f[h/64] |= 1 << (h % 64) }
 // them and branches once.
 func bit(f []uint64, h uint32) uint64 { return f[h/64] >> (h % 64) }
 
-// key is a group's key: the first four, eight or sixteen bytes of its
-// phrases as little-endian integers (b is zero for the shorter keys).
+// key is the key of a group of long phrases: their first sixteen bytes as
+// two little-endian integers. Shorter keys are one uint64, which keeps the
+// slots of their tables at sixteen bytes (the tables are read at random,
+// so their size is cache misses).
 type key struct{ a, b uint64 }
 
 // table maps a phrase prefix to the patterns filed under it. It is an
 // open-addressing hash table with linear probing, built once: a lookup
 // costs a multiplication and usually one probe, where a Go map costs a
 // function call and hashing.
-type table struct {
-	slots []slot   // len is a power of two, at most half full
-	pats  []member // the groups, back to back; a slot holds its group's span
+type table[K comparable] struct {
+	slots []slot[K] // len is a power of two, at most half full
+	pats  []member  // the groups, back to back; a slot holds its group's span
 }
 
-type slot struct {
-	key      key
+type slot[K comparable] struct {
+	key      K
 	off, len uint32 // pats[off:off+len]; len 0 marks an empty slot
 }
 
@@ -92,30 +100,25 @@ type member struct {
 }
 
 // newTable files the groups; keyLen is the length of their keys (4, 8 or
-// 16).
-func newTable(groups map[key][]int32, patterns [][]byte, keyLen int) table {
+// 16), hash their table hash and compare their order.
+func newTable[K comparable](groups map[K][]int32, patterns [][]byte, keyLen int, hash func(K) uint32, compare func(K, K) int) table[K] {
 	n := 8
 	for n < 2*len(groups) {
 		n *= 2
 	}
-	t := table{slots: make([]slot, n)}
-	keys := make([]key, 0, len(groups))
+	t := table[K]{slots: make([]slot[K], n)}
+	keys := make([]K, 0, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(x, y key) int { // a layout independent of map order
-		if x.a != y.a {
-			return cmp.Compare(x.a, y.a)
-		}
-		return cmp.Compare(x.b, y.b)
-	})
+	slices.SortFunc(keys, compare) // a layout independent of map order
 	for _, k := range keys {
 		g := groups[k]
-		h := hashKey(k) & uint32(n-1)
+		h := hash(k) & uint32(n-1)
 		for t.slots[h].len != 0 {
 			h = (h + 1) & uint32(n-1)
 		}
-		t.slots[h] = slot{key: k, off: uint32(len(t.pats)), len: uint32(len(g))}
+		t.slots[h] = slot[K]{key: k, off: uint32(len(t.pats)), len: uint32(len(g))}
 		for _, p := range g {
 			rest := patterns[p][keyLen:]
 			next, mask := word(rest), uint64(1<<(8*min(len(rest), 8)))-1
@@ -141,9 +144,9 @@ func word(b []byte) uint64 {
 	return w
 }
 
-// get returns the patterns filed under k, whose hashKey is h; nil when
+// get returns the patterns filed under k, whose table hash is h; nil when
 // there are none.
-func (t *table) get(k key, h uint32) []member {
+func (t *table[K]) get(k K, h uint32) []member {
 	mask := uint32(len(t.slots) - 1)
 	for h &= mask; ; h = (h + 1) & mask {
 		s := &t.slots[h]
@@ -189,7 +192,7 @@ func (m *Matcher) confirm(mb *member, text []byte, at, keyLen int, dst []Match) 
 // pattern matches under the index of its first occurrence.
 func New(patterns []string) *Matcher {
 	m := &Matcher{}
-	groups4, groups8, groups16 := map[key][]int32{}, map[key][]int32{}, map[key][]int32{}
+	groups4, groups8, groups16 := map[uint64][]int32{}, map[uint64][]int32{}, map[key][]int32{}
 	seen := map[string]bool{}
 	for i, p := range patterns {
 		m.patterns = append(m.patterns, []byte(p))
@@ -207,15 +210,15 @@ func New(patterns []string) *Matcher {
 		case len(p) < 8:
 			k := binary.LittleEndian.Uint32(b)
 			set(m.filter4[:], hash4(k))
-			groups4[key{a: uint64(k)}] = append(groups4[key{a: uint64(k)}], int32(i))
+			groups4[uint64(k)] = append(groups4[uint64(k)], int32(i))
 		default:
-			k := key{a: binary.LittleEndian.Uint64(b)}
-			set(m.filter8[:], hash8(k.a))
+			k := binary.LittleEndian.Uint64(b)
+			set(m.filter8[:], hash8(k))
 			if len(p) < 16 {
 				groups8[k] = append(groups8[k], int32(i))
 			} else {
-				k.b = binary.LittleEndian.Uint64(b[8:])
-				groups16[k] = append(groups16[k], int32(i))
+				k16 := key{k, binary.LittleEndian.Uint64(b[8:])}
+				groups16[k16] = append(groups16[k16], int32(i))
 			}
 		}
 	}
@@ -227,12 +230,17 @@ func New(patterns []string) *Matcher {
 			return int(a - b)
 		})
 	}
-	for _, groups := range []map[key][]int32{groups4, groups8, groups16} {
+	for _, groups := range []map[uint64][]int32{groups4, groups8} {
 		for _, g := range groups {
 			longestFirst(g)
 		}
 	}
-	m.groups4, m.groups8, m.groups16 = newTable(groups4, m.patterns, 4), newTable(groups8, m.patterns, 8), newTable(groups16, m.patterns, 16)
+	for _, g := range groups16 {
+		longestFirst(g)
+	}
+	m.groups4 = newTable(groups4, m.patterns, 4, hash8, cmp.Compare[uint64])
+	m.groups8 = newTable(groups8, m.patterns, 8, hash8, cmp.Compare[uint64])
+	m.groups16 = newTable(groups16, m.patterns, 16, hashKey, compareKeys)
 	return m
 }
 
@@ -318,13 +326,13 @@ func (m *Matcher) probe(text []byte, p int, k8 uint64, h8, h4 uint32, dst []Matc
 				dst = m.match(g, text, p, 16, dst)
 			}
 		}
-		if g := m.groups8.get(key{a: k8}, h8); g != nil {
+		if g := m.groups8.get(k8, h8); g != nil {
 			dst = m.match(g, text, p, 8, dst)
 		}
 	}
 	if bit(m.filter4[:], h4)&1 != 0 {
 		k4 := uint64(uint32(k8))
-		if g := m.groups4.get(key{a: k4}, hash8(k4)); g != nil {
+		if g := m.groups4.get(k4, hash8(k4)); g != nil {
 			dst = m.match(g, text, p, 4, dst)
 		}
 	}
@@ -339,7 +347,7 @@ func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
 	}
 	k4 := binary.LittleEndian.Uint32(text[i:])
 	if bit(m.filter4[:], hash4(k4))&1 != 0 {
-		if g := m.groups4.get(key{a: uint64(k4)}, hash8(uint64(k4))); g != nil {
+		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
 			dst = m.match(g, text, i, 4, dst)
 		}
 	}
