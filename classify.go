@@ -288,34 +288,62 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	// allocation of their exact size at the end (see finish).
 	var cbuf [4]string
 	var ebuf [8]string
-	codes, ev := cbuf[:0], ebuf[:0]
 	var buf [16]candidate
-	cands := buf[:0]
-	add := func(e *kb.Entry, score int, w why, detail string) {
-		if e.Reason == "onhold" && score > scoreUndecided {
-			score = scoreUndecided + score/100
-		}
-		claimed := e.Provider != "" && (w == whyCode || w == whyClientCode || w == whyProviderCode)
-		cands = append(cands, candidate{entry: e, score: int32(score), why: w, detail: detail, claimed: claimed})
+	codes, ev, cands := c.codeCandidates(in, cbuf[:0], ebuf[:0], buf[:0])
+	cands, gaveUp := c.phraseCandidates(in, norm, cands)
+	if in.httpStatus != 0 && in.provider != "" || o.reason != "" {
+		cands = c.contextCandidates(in, o, cands)
 	}
+	best := c.rank(cands)
+	if len(best) == 0 {
+		ev = c.fallback(d, in, ev)
+		finish(d, codes, ev)
+		return
+	}
+	best, ev = c.settle(best, gaveUp, ev, &o)
+	d.Entries = make([]EntryRef, len(best))
+	for i, cd := range best {
+		d.Entries[i] = EntryRef{ID: cd.entry.ID, Source: cd.entry.Source}
+	}
+	ev = c.decide(d, in, best[0], ev, o)
+	finish(d, codes, ev)
+}
 
-	// Codes.
+// The steps of explain are functions of their own, not for reuse but for
+// the instruction cache: one function of all of them was 12 KB of code,
+// most of it for rare cases, and a call touched lines all over it.
+
+// addCandidate appends the candidate that evidence of kind w (detail: the
+// phrase or code) makes of entry e.
+//
+//go:noinline
+func addCandidate(cands []candidate, e *kb.Entry, score int, w why, detail string) []candidate {
+	if e.Reason == "onhold" && score > scoreUndecided {
+		score = scoreUndecided + score/100
+	}
+	claimed := e.Provider != "" && (w == whyCode || w == whyClientCode || w == whyProviderCode)
+	return append(cands, candidate{entry: e, score: int32(score), why: w, detail: detail, claimed: claimed})
+}
+
+// codeCandidates lists the codes of the text with their evidence lines and
+// adds the entries they point at.
+func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candidate) ([]string, []string, []candidate) {
 	if in.reply != 0 {
 		r := c.replyText[in.reply]
 		codes = append(codes, r)
 		ev = append(ev, c.replyEv[in.reply])
 		for _, e := range codeEntries(c.byReply[in.reply]) {
-			add(e, scoreReply, whyReply, r)
+			cands = addCandidate(cands, e, scoreReply, whyReply, r)
 		}
 	}
 	if in.status != "" {
 		codes = append(codes, in.status)
-		ev = c.statusCandidates(in, add, ev)
+		ev, cands = c.statusCandidates(in, ev, cands)
 	}
 	for _, h := range in.hex {
 		codes = append(codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
-			add(e, scoreHex, whyClientCode, h)
+			cands = addCandidate(cands, e, scoreHex, whyClientCode, h)
 		}
 	}
 	names := in.names
@@ -330,7 +358,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 				if wrapperSource(e.Source) {
 					score = scoreWrapper
 				}
-				add(e, score, whyCode, n)
+				cands = addCandidate(cands, e, score, whyCode, n)
 			}
 		}
 	}
@@ -338,12 +366,16 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 		codes = append(codes, "HTTP "+strconv.Itoa(in.httpStatus))
 		ev = append(ev, "HTTP status "+strconv.Itoa(in.httpStatus))
 	}
+	return codes, ev, cands
+}
 
-	// Phrases: one pass over the normalized text. Provider signals ride
-	// along; they are needed first, to know which provider phrases may
-	// claim their provider.
+// phraseCandidates finds the phrases of the knowledge base in the
+// normalized text, in one pass, and adds their entries. Provider signals
+// ride along; they are needed first, to know which provider phrases may
+// claim their provider. gaveUp is the phrase of a give-up wrapper ("gave
+// up after five days") when one matched.
+func (c *Classifier) phraseCandidates(in *input, norm []byte, cands []candidate) (_ []candidate, gaveUp string) {
 	var mbuf [32]phrase.Match
-	gaveUp := ""
 	matches := c.matcher.Find(norm, mbuf[:0])
 	signal := len(providerSignals)
 	for _, m := range matches {
@@ -384,31 +416,37 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 			if e.Provider != "" && !c.consistent(e, in) {
 				score -= 300
 			}
-			add(e, score, whyPhrase, f.text)
+			cands = addCandidate(cands, e, score, whyPhrase, f.text)
 			cands[len(cands)-1].claimed = claimed
 			cands[len(cands)-1].ev = &f.ev[fi]
 		}
 	}
+	return cands, gaveUp
+}
 
+// contextCandidates adds what the context says: the HTTP status of the
+// detected provider's API, and a reason the caller already knows.
+func (c *Classifier) contextCandidates(in *input, o options, cands []candidate) []candidate {
 	if in.httpStatus != 0 && in.provider != "" {
 		for _, e := range c.byHTTP[in.httpStatus] {
 			if e.Provider == in.provider && len(e.Match) == 0 {
-				add(e, scoreHTTP, whyHTTP, strconv.Itoa(in.httpStatus))
+				cands = addCandidate(cands, e, scoreHTTP, whyHTTP, strconv.Itoa(in.httpStatus))
 				cands[len(cands)-1].claimed = true
 			}
 		}
 	}
 	if o.reason != "" {
 		if e := c.reasonEntry(o.reason); e != nil {
-			add(e, scoreContext, whyContext, o.reason)
+			cands = addCandidate(cands, e, scoreContext, whyContext, o.reason)
 		}
 	}
-	best := c.rank(cands)
-	if len(best) == 0 {
-		ev = c.fallback(d, in, ev)
-		finish(d, codes, ev)
-		return
-	}
+	return cands
+}
+
+// settle applies what the ranking alone cannot see – a give-up with no
+// server verdict, the SMTP command of the failure – and adds the winner's
+// evidence. best[0] is the winner afterwards.
+func (c *Classifier) settle(best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
 	if gaveUp != "" && best[0].entry.Reason == "networkerror" {
 		// No server ever gave a verdict – connections timed out or
 		// failed – so the give-up is the story: the message expired.
@@ -432,12 +470,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 		top = candidate{entry: e, score: top.score, why: whyCommand, detail: o.command}
 		best = append([]candidate{top}, best...)
 	}
-	d.Entries = make([]EntryRef, 0, len(best))
-	for _, cd := range best {
-		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
-	}
-	ev = c.decide(d, in, top, ev, o)
-	finish(d, codes, ev)
+	return best, ev
 }
 
 // finish copies the codes and evidence gathered on Explain's stack into
@@ -499,7 +532,7 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // statusCandidates adds the entries for the enhanced status code: the
 // registry entry, a provider's own entry for an unregistered code, or the
 // X.Y.0 parent when nothing covers the exact code.
-func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, why, string), ev []string) []string {
+func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate) ([]string, []candidate) {
 	st := in.st
 	if s, ok := c.statusEv[st]; ok {
 		ev = append(ev, s)
@@ -526,7 +559,7 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, why, s
 			if vagueStatus(st) {
 				score = scoreVagueStatus
 			}
-			add(e, score, whyStatus, in.status)
+			cands = addCandidate(cands, e, score, whyStatus, in.status)
 		}
 	}
 	if !registered && st.Class != smtpcode.ClassNone {
@@ -534,7 +567,7 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, why, s
 		// its entry speaks for it, the first in file order if several.
 		for _, e := range c.byStatus[st] {
 			if e.Provider != "" {
-				add(e, scoreProviderCode, whyProviderCode, in.status)
+				cands = addCandidate(cands, e, scoreProviderCode, whyProviderCode, in.status)
 				registered = true
 				break
 			}
@@ -544,11 +577,11 @@ func (c *Classifier) statusCandidates(in *input, add func(*kb.Entry, int, why, s
 		for _, e := range c.byStatus[st.Parent().Generic()] {
 			if e.Source == "enhanced" {
 				ev = append(ev, in.status+" is not registered; falling back to "+st.Parent().String()+" (RFC 3463 section 3.1)")
-				add(e, scoreStatusParent, whyStatusParent, st.Parent().String())
+				cands = addCandidate(cands, e, scoreStatusParent, whyStatusParent, st.Parent().String())
 			}
 		}
 	}
-	return ev
+	return ev, cands
 }
 
 // codeEntries picks, among the entries that share a code, the one the code
