@@ -499,9 +499,11 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 		if end := at + len(tok); end+1 < len(s) && s[end] == '-' && isAlnumByte(s[end+1]) {
 			return // "2.0.0-beta"
 		}
-		var lb [12]byte
-		if before := lowerWindow(&lb, s[max(0, at-9):at]); bytes.Contains(before, []byte("version")) || bytes.Contains(before, []byte("release")) {
-			return
+		if w := s[max(0, at-9):at]; hasLetter(w) {
+			var lb [12]byte
+			if before := lowerWindow(&lb, w); bytes.Contains(before, []byte("version")) || bytes.Contains(before, []byte("release")) {
+				return
+			}
 		}
 		if in.status == "" {
 			// tok is the code as String renders it: ParseStatus takes a
@@ -519,14 +521,16 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 		return
 	}
 	var lb [12]byte
-	before := lowerWindow(&lb, s[max(0, at-10):at])
-	if h := bytes.Index(before, []byte("http")); h >= 0 && (bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before[h:], []byte("http/1")) || bytes.Contains(before[h:], []byte("http/2"))) {
-		if in.httpStatus == 0 {
-			in.httpStatus = n
+	if w := s[max(0, at-10):at]; hasLetter(w) {
+		before := lowerWindow(&lb, w)
+		if h := bytes.Index(before, []byte("http")); h >= 0 && (bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before[h:], []byte("http/1")) || bytes.Contains(before[h:], []byte("http/2"))) {
+			if in.httpStatus == 0 {
+				in.httpStatus = n
+			}
+			return
+		} else if bytes.Contains(before, []byte("errorcode")) {
+			return // Postmark's API error numbers are not SMTP replies
 		}
-		return
-	} else if bytes.Contains(before, []byte("errorcode")) {
-		return // Postmark's API error numbers are not SMTP replies
 	}
 	// A reply code either starts a line (possibly after "said:" and the
 	// like on the same line), is followed by an enhanced code or a
@@ -547,6 +551,18 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	if in.reply == 0 || (!in.replyLine && lineStart) {
 		in.reply, in.replyLine = n, lineStart
 	}
+}
+
+// hasLetter reports whether the window w before a number holds a letter;
+// the words numberToken looks for there ("version", "HTTP") need one, and
+// most numbers follow a space, a bracket or another number.
+func hasLetter(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i] | 0x20; c >= 'a' && c <= 'z' || w[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // lowerWindow is strings.ToLower of a short window of text, lower-cased
