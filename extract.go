@@ -3,12 +3,12 @@ package maildx
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/maildx/maildx/internal/swar"
 	"github.com/maildx/maildx/kb"
 	"github.com/maildx/maildx/smtpcode"
 )
@@ -276,7 +276,7 @@ func (in *input) scanCodes(s string) {
 			// are never codes: the run of them is passed over eight bytes
 			// at a time. Only its last word can go on with something
 			// else (a capital, a digit, a dot) and be part of a token.
-			j := lowerRunEnd(s, i, spaceRun)
+			j := lowerRunEnd(s, i, true)
 			if j == len(s) || s[j-1] == ' ' || tokenClass[s[j]] == 0 && s[j] != '.' {
 				i, lineStart = j, lineStart && onlySpaces(s[i:j])
 				continue
@@ -304,7 +304,7 @@ func (in *input) scanCodes(s string) {
 			// takes tokenEnd.
 			j, seen, ups := i+1, uint8(tokUpper), 1
 			k := j
-			j = lowerRunEnd(s, j, 0)
+			j = lowerRunEnd(s, j, false)
 			if j > k {
 				seen |= tokLower
 			}
@@ -357,34 +357,22 @@ func (in *input) scanCodes(s string) {
 	}
 }
 
-// spaceRun makes lowerRunEnd take spaces into the run.
-const spaceRun = 0x20 * ones
-
-// Masks for lowerRunEnd's byte-parallel arithmetic: hi has the top bit of
-// every byte, lo7 the other seven.
-const (
-	ones = 0x0101010101010101
-	hi   = 0x80 * ones
-	lo7  = 0x7F * ones
-)
-
 // lowerRunEnd returns the end of the run of lower-case ASCII letters at
-// s[i:] – and of spaces, when spaces is spaceRun (0 leaves them out). It
-// tests eight bytes at a time: for bytes below 0x80, adding 0x80-lo sets
-// the top bit when the byte is lo or more and adding 0x7F-hi when it is
-// above hi, and the seven low bits of a byte never carry into the next.
-func lowerRunEnd(s string, i int, spaces uint64) int {
+// s[i:] – and of spaces, when spaces is set – eight bytes at a time.
+func lowerRunEnd(s string, i int, spaces bool) int {
+	var spaceMask uint64
+	if spaces {
+		spaceMask = swar.High
+	}
 	for ; i+8 <= len(s); i += 8 {
-		x := le64(s[i:])
-		y := x & lo7
-		lower := (y + (0x80-'a')*ones) &^ (y + (0x7F-'z')*ones)
-		sp := y ^ spaces
-		space := ^((sp + lo7) | sp) & (spaces << 2) // spaceRun<<2 is hi; without it no byte is a space
-		if out := (^(lower | space) | x) & hi; out != 0 {
-			return i + bits.TrailingZeros64(out)>>3
+		x := swar.String(s, i)
+		y := x & swar.Low7
+		in := swar.InRange(y, 'a', 'z') | swar.Equal(y, ' ')&spaceMask
+		if out := (^in | x) & swar.High; out != 0 {
+			return i + swar.First(out)
 		}
 	}
-	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] == ' ' && spaces != 0) {
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] == ' ' && spaces) {
 		i++
 	}
 	return i
@@ -415,15 +403,11 @@ func onlyBlanks(s string) bool {
 // bytes at a time, as lowerRunEnd.
 func codeByte(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
-		x := le64(s[i:])
-		y := x & lo7
-		digit := (y + (0x80-'0')*ones) &^ (y + (0x7F-'9')*ones)
-		upper := (y + (0x80-'A')*ones) &^ (y + (0x7F-'Z')*ones)
-		ctrl := ^(y + (0x80-0x20)*ones)
-		e := y ^ 'x'*ones
-		ex := ^((e + lo7) | e)
-		if out := (digit | upper | ctrl | ex) &^ x & hi; out != 0 {
-			return i + bits.TrailingZeros64(out)>>3
+		x := swar.String(s, i)
+		y := x & swar.Low7
+		code := swar.InRange(y, '0', '9') | swar.InRange(y, 'A', 'Z') | swar.Below(y, 0x20) | swar.Equal(y, 'x')
+		if out := code &^ x & swar.High; out != 0 {
+			return i + swar.First(out)
 		}
 	}
 	for ; i < len(s); i++ {
@@ -588,16 +572,13 @@ func lowerWindow(buf *[12]byte, w string) []byte {
 // shape of reply and enhanced status codes (and of versions and IP
 // addresses, which the callers tell apart).
 func numberEnd(s string, i int) int {
-	// Eight bytes at a time (see lowerRunEnd): the run's length varies, and
-	// a loop that stops at an unpredictable byte costs a misprediction.
+	// Eight bytes at a time: the run's length varies, and a loop that
+	// stops at an unpredictable byte costs a misprediction.
 	for ; i+8 <= len(s); i += 8 {
-		x := le64(s[i:])
-		y := x & lo7
-		digit := (y + (0x80-'0')*ones) &^ (y + (0x7F-'9')*ones)
-		d := y ^ '.'*ones
-		dot := ^((d + lo7) | d)
-		if out := (^(digit | dot) | x) & hi; out != 0 {
-			return i + bits.TrailingZeros64(out)>>3
+		x := swar.String(s, i)
+		y := x & swar.Low7
+		if out := (^(swar.InRange(y, '0', '9') | swar.Equal(y, '.')) | x) & swar.High; out != 0 {
+			return i + swar.First(out)
 		}
 	}
 	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
@@ -793,13 +774,11 @@ func appendNormalized(dst []byte, s string) []byte {
 					out = slices.Grow(out, room)
 				}
 				for i+8 <= len(line) {
-					x := le64(line[i:])
+					x := swar.String(line, i)
 					stop, lower, last := normChunk(x, carry)
-					n := 8
-					if stop != 0 {
-						if n = bits.TrailingZeros64(stop) >> 3; n == 0 {
-							break
-						}
+					n := swar.First(stop) // 8 when nothing stops
+					if n == 0 {
+						break
 					}
 					if space {
 						out = append(out, ' ')
@@ -858,16 +837,11 @@ func appendNormalized(dst []byte, s string) []byte {
 // carry for the next eight bytes (0x80 when x ends with a space). The tests
 // add to seven-bit values, so no byte carries into the next.
 func normChunk(x, carry uint64) (stop, lower, last uint64) {
-	y := x & lo7
-	upper := (y + (0x80-'A')*ones) &^ (y + (0x7F-'Z')*ones)
-	sp := y ^ 0x20*ones
-	isSpace := ^((sp + lo7) | sp) & hi
-	bt := y ^ '`'*ones
-	backtick := ^((bt + lo7) | bt)
-	quote := (y + (0x80-'"')*ones) &^ (y + (0x7F-'\'')*ones)
-	ctrl := ^(y + (0x80-0x20)*ones)
-	stop = (x | ctrl | quote | backtick | isSpace&(isSpace<<8|carry)) & hi
-	return stop, x | upper&hi>>2, isSpace >> 56
+	y := x & swar.Low7
+	isSpace := swar.Equal(y, ' ') & swar.High
+	care := swar.InRange(y, '"', '\'') | swar.Equal(y, '`') | swar.Below(y, 0x20)
+	stop = (x | care | isSpace&(isSpace<<8|carry)) & swar.High
+	return stop, x | swar.InRange(y, 'A', 'Z')&swar.High>>2, isSpace >> 56
 }
 
 // replyPrefixLen returns the length of a leading "550-5.1.1 " or

@@ -1,9 +1,10 @@
 package maildx
 
 import (
-	"math/bits"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/maildx/maildx/internal/swar"
 )
 
 // AppendJSON appends the diagnosis as one JSON object, byte for byte what
@@ -98,20 +99,10 @@ const hexDigits = "0123456789abcdef"
 // plainASCII returns, for the eight bytes of w (little-endian), a mask with
 // the top bit set in each byte that a JSON string cannot hold as it is: a
 // control character, '"', '\\', or a byte of 0x80 and above (the start or
-// part of a UTF-8 sequence, which the byte loop checks). Each test adds to
-// or compares 7-bit values, so no byte carries into the next.
+// part of a UTF-8 sequence, which the byte loop checks).
 func plainASCII(w uint64) uint64 {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	x := w &^ tops
-	return (w | ^(x + 0x60*ones) | ^((x ^ '"'*ones) + 0x7f*ones) | ^((x ^ '\\'*ones) + 0x7f*ones)) & tops
-}
-
-// le64 reads the eight bytes of s (len(s) >= 8) as a little-endian integer;
-// the compiler combines the byte loads into one.
-func le64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	y := w & swar.Low7
+	return (w | swar.Below(y, 0x20) | swar.Equal(y, '"') | swar.Equal(y, '\\')) & swar.High
 }
 
 // appendString quotes s as encoding/json does without HTML escaping:
@@ -125,8 +116,8 @@ func appendString(b []byte, s string) []byte {
 		// at together, and the byte loop takes over at the first that
 		// needs care (see plainASCII).
 		for i+8 <= len(s) {
-			if m := plainASCII(le64(s[i : i+8])); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
+			if m := plainASCII(swar.String(s, i)); m != 0 {
+				i += swar.First(m)
 				break
 			}
 			i += 8

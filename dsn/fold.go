@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/maildx/maildx/internal/swar"
 )
 
 // Case-insensitive search without lower-casing a copy of the text.
@@ -36,8 +38,7 @@ func foldSafe(s string) bool {
 // isASCII reports a string of bytes below 0x80 only.
 func isASCII(s string) bool {
 	for len(s) >= 8 {
-		if (uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
-			uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56)&0x8080808080808080 != 0 {
+		if swar.String(s, 0)&swar.High != 0 {
 			return false
 		}
 		s = s[8:]

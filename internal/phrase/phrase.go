@@ -22,6 +22,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+
+	"github.com/maildx/maildx/internal/swar"
 )
 
 // Match is one occurrence of a phrase: its index in the list given to New
@@ -45,7 +47,7 @@ type Matcher struct {
 	groups8  table[uint64]            // first eight bytes → patterns of 8–15 bytes, longest first
 	groups16 table[key]               // first sixteen bytes → longer patterns, longest first
 	short    []int32                  // patterns shorter than four bytes
-	spaces   uint64                   // hi when a pattern starts with a space: spaces are then tested too
+	spaces   uint64                   // swar.High when a pattern starts with a space: spaces are then tested too
 }
 
 func hash4(k uint32) uint32 { return (k * 2654435761) >> 20 } // 12 bits, for filter4
@@ -201,7 +203,7 @@ func New(patterns []string) *Matcher {
 		}
 		seen[p] = true
 		if p[0] == ' ' {
-			m.spaces = hi
+			m.spaces = swar.High
 		}
 		b := []byte(p)
 		switch {
@@ -254,25 +256,20 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	// Only the positions where a word starts, or that hold punctuation, can
 	// start a phrase: about one in four of an error text. They are picked
 	// out eight at a time with word arithmetic, so the filters are probed
-	// at a quarter of the positions. The arithmetic and the probes are
-	// written out in the loop: a call for either cost more than it saved.
+	// at a quarter of the positions. The probes are written out in the
+	// loop: a call for each cost more than it saved.
 	f8, f4 := &m.filter8, &m.filter4
 	var carry uint64 // 0x80 when the byte before text[i] is a word byte
 	i := 0
 	for ; i+8 <= len(text); i += 8 {
-		// In the top bit of each byte: a word byte (WordByte), a byte
-		// that is not a space, and together a possible phrase start. For
-		// the ASCII bytes (top bit clear), adding 0x80-lo sets the top bit
-		// when the byte is lo or more, adding 0x7F-hi when it is above hi;
-		// the seven low bits of a byte never carry into the next byte.
+		// In the top bit of each byte (package swar): a word byte
+		// (WordByte), a byte that is not a space, and together a
+		// possible phrase start.
 		x := binary.LittleEndian.Uint64(text[i:])
-		y := x & lo7
-		l := y | 0x20*ones // A–Z fold onto a–z; nothing else lands there
-		letter := (l + (0x80-'a')*ones) &^ (l + (0x7F-'z')*ones)
-		digit := (y + (0x80-'0')*ones) &^ (y + (0x7F-'9')*ones)
-		word := (letter|digit)&^x&hi | x&hi
-		sp := y ^ 0x20*ones // zero in spaces (and in 0xA0, which x's top bit keeps)
-		notSpace := ((sp + lo7) | sp | x) & hi
+		y := x & swar.Low7
+		l := y | 0x20*swar.Ones // A–Z fold onto a–z; nothing else lands there
+		word := (swar.InRange(l, 'a', 'z')|swar.InRange(y, '0', '9'))&^x&swar.High | x&swar.High
+		notSpace := (^swar.Equal(y, ' ') | x) & swar.High
 		cand := (notSpace | m.spaces) &^ (word & (word<<8 | carry))
 		carry = word >> 56
 		for ; cand != 0; cand &= cand - 1 {
@@ -359,11 +356,3 @@ func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
 func WordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
-
-// Masks for Find's byte-parallel arithmetic: hi has the top bit of every
-// byte, lo7 the other seven.
-const (
-	ones = 0x0101010101010101
-	hi   = 0x80 * ones
-	lo7  = 0x7F * ones
-)
