@@ -19,7 +19,7 @@ type Classifier struct {
 	fragments []fragment             // pattern index → fragment
 	byName    map[string][]*kb.Entry // name codes, exact case
 	byHex     map[string][]*kb.Entry
-	byReply   map[int][]*kb.Entry             // reply code → its smtp entries
+	byReply   [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
 	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
 	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
 
@@ -110,7 +110,7 @@ func defaultClassifier() *Classifier {
 // NewClassifier compiles the phrase automaton for k.
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
-		byReply: map[int][]*kb.Entry{}, byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{},
+		byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{},
 		statusEv: map[smtpcode.Status]string{}, explicit: map[*kb.Entry]bool{}, codeEv: map[codeEvKey]string{}}
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
@@ -147,7 +147,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 			case kb.KindHex:
 				c.byHex[code.Value] = append(c.byHex[code.Value], e)
 			case kb.KindReply:
-				if n, err := strconv.Atoi(code.Value); err == nil && e.Source == "smtp" {
+				if n, err := strconv.Atoi(code.Value); err == nil && n >= 0 && n < len(c.byReply) && e.Source == "smtp" {
 					c.byReply[n] = append(c.byReply[n], e)
 				}
 			case kb.KindStatus:
@@ -702,14 +702,19 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top candidate, ev []string,
 			ev = append(ev, "success class (2xx): the message was accepted")
 		}
 		d.Temporary = false
-	case c.explicit[e]:
+	// An entry whose class is deliberate (explicitClass) keeps it; the map
+	// is only asked when the class would change something.
 	case class == smtpcode.ClassTransient && !d.Temporary && d.Reason != "expired":
 		// (An expired message stays given up, whatever the last reply's class.)
-		d.Temporary = true
-		ev = append(ev, "transient class (4xx): the failure may go away, so retry")
+		if !c.explicit[e] {
+			d.Temporary = true
+			ev = append(ev, "transient class (4xx): the failure may go away, so retry")
+		}
 	case class == smtpcode.ClassPermanent && d.Temporary && e.Source != "smtp":
-		d.Temporary = false
-		ev = append(ev, "permanent class (5xx): the server will not accept this message as it is")
+		if !c.explicit[e] {
+			d.Temporary = false
+			ev = append(ev, "permanent class (5xx): the server will not accept this message as it is")
+		}
 	}
 	if class == smtpcode.ClassTransient && d.Action == "none" {
 		d.Action = "retry"
