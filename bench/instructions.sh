@@ -2,13 +2,20 @@
 # Counts the CPU instructions one call of a Go benchmark takes, and the
 # conditional branches it mispredicts, with valgrind's cachegrind: unlike
 # ns/op, the counts do not change with the load of a shared machine, so two
-# versions can be compared while other work runs (the wall-clock target still has to be checked on a quiet
-# machine with bench/explain.sh). The garbage collector is switched off
-# (GOGC=off) so that its timing does not blur the count; -benchmem shows
-# what a version allocates. Setup is cancelled out by running the benchmark
-# twice, for N1 and N2 iterations, and dividing the difference.
+# versions can be compared while other work runs (the wall-clock target
+# still has to be checked on a quiet machine with bench/explain.sh). The
+# garbage collector is switched off (GOGC=off) so that its timing does not
+# blur the count; -benchmem shows what a version allocates. Setup is
+# cancelled out by running the benchmark twice, for N1 and N2 iterations,
+# and dividing the difference.
 #
-# Usage: bench/instructions.sh [PACKAGE [BENCHMARK [N1 N2]]]
+# With CACHE=1 it also simulates the caches and reports the first-level
+# instruction and data misses and the data misses of a 256 KiB last level
+# (half of a core's L2 on the 2-core EPYC VMs: what a call has left when
+# another guest shares the core, where the time of an explanation goes
+# when it is slow).
+#
+# Usage: [CACHE=1] bench/instructions.sh [PACKAGE [BENCHMARK [N1 N2]]]
 #        bench/instructions.sh . '^BenchmarkExplain$'      (the default)
 #        bench/instructions.sh ./dsn '^BenchmarkParseCorpus$' 200 1200
 # Needs valgrind (Debian: apt-get install valgrind).
@@ -26,12 +33,21 @@ go test -c -o "$out/instr.test" "$pkg"
 # mispredictions of N iterations. Mispredictions are the other half of the
 # wall-clock story: a loop that stops at an unpredictable byte costs some
 # fifteen cycles each time, whatever its instruction count.
+cachesim=(--cache-sim=no)
+if [ "${CACHE:-}" = 1 ]; then
+	cachesim=(--cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 --LL=262144,8,64)
+fi
 count() {
-	(cd "$pkg" && GOGC=off GOMAXPROCS=1 valgrind --tool=cachegrind --cache-sim=no --branch-sim=yes \
+	(cd "$pkg" && GOGC=off GOMAXPROCS=1 valgrind --tool=cachegrind "${cachesim[@]}" --branch-sim=yes \
 		--cachegrind-out-file=/dev/null "$OLDPWD/$out/instr.test" -test.run '^$' \
 		-test.bench "$bench" -test.cpu 1 -test.benchtime "${1}x" 2>&1) |
-		tr -d , | awk '/I *refs/ {i=$NF} /Mispredicts:/ {m=$5} END {print i, m}'
+		tr -d , | awk '/I *refs/ {i=$NF} /Mispredicts:/ {m=$5} /I1 *misses/ {i1=$NF} /D1 *misses/ {d1=$4} /LLd *misses/ {ll=$4}
+			END {print i, m, i1 + 0, d1 + 0, ll + 0}'
 }
-read -r ia ma <<<"$(count "$n1")"
-read -r ib mb <<<"$(count "$n2")"
-echo "$bench in $pkg: $(((ib - ia) / (n2 - n1))) instructions and $(((mb - ma) / (n2 - n1))) branch mispredictions per op (cachegrind, GOGC=off, iterations $n1 → $n2)"
+read -r ia ma i1a d1a lla <<<"$(count "$n1")"
+read -r ib mb i1b d1b llb <<<"$(count "$n2")"
+n=$((n2 - n1))
+echo "$bench in $pkg: $(((ib - ia) / n)) instructions and $(((mb - ma) / n)) branch mispredictions per op (cachegrind, GOGC=off, iterations $n1 → $n2)"
+if [ "${CACHE:-}" = 1 ]; then
+	echo "cache misses per op: first-level instructions $(((i1b - i1a) / n)), first-level data $(((d1b - d1a) / n)), 256 KiB last-level data $(((llb - lla) / n))"
+fi
