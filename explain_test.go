@@ -110,3 +110,23 @@ func TestWithCommandMail(t *testing.T) {
 		t.Errorf("at MAIL: %s hard=%v", d.Reason, d.HardBounce)
 	}
 }
+
+// TestProviderOwnEntry: where two providers word an error alike, the text
+// of the provider that sent it explains it. Gmail's and Yahoo's 5.7.26 and
+// 5.7.9 texts share "blocked because the sender is unauthenticated", and a
+// Gmail text once got Yahoo's explanation; a phrase match inside a longer
+// word does not count either (SubmissionQuotaExceededException is the
+// sender's quota, not a full mailbox).
+func TestProviderOwnEntry(t *testing.T) {
+	for _, c := range []struct{ text, entry string }{
+		{"550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.\n550 5.7.26 https://support.google.com/mail/answer/81126#authentication a1b2 - gsmtp", "gmail-550-5.7.26-unauthenticated"},
+		{"550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", "yahoo-550-5.7.9-unauthenticated"},
+		{"554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception", "microsoft-5.2.2-submission-quota-exceeded"},
+		{"554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded", "microsoft-5.2.2-mailbox-full"},
+	} {
+		d := Explain(c.text)
+		if len(d.Entries) == 0 || d.Entries[0].ID != c.entry {
+			t.Errorf("%q: entries %v, want %s first", c.text, d.Entries, c.entry)
+		}
+	}
+}
