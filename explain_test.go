@@ -114,13 +114,15 @@ func TestWithCommandMail(t *testing.T) {
 // TestProviderOwnEntry: where two providers word an error alike, the text
 // of the provider that sent it explains it. Gmail's and Yahoo's 5.7.26 and
 // 5.7.9 texts share "blocked because the sender is unauthenticated", and a
-// Gmail text once got Yahoo's explanation; a phrase match inside a longer
+// Gmail text once got Yahoo's explanation, as Yahoo's own "temporarily
+// deferred" [GL01] got SendGrid's; a phrase match inside a longer
 // word does not count either (SubmissionQuotaExceededException is the
 // sender's quota, not a full mailbox).
 func TestProviderOwnEntry(t *testing.T) {
 	for _, c := range []struct{ text, entry string }{
 		{"550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.\n550 5.7.26 https://support.google.com/mail/answer/81126#authentication a1b2 - gsmtp", "gmail-550-5.7.26-unauthenticated"},
 		{"550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", "yahoo-550-5.7.9-unauthenticated"},
+		{"421 4.7.0 [GL01] Message from (203.0.113.169) temporarily deferred - 4.16.50. Please refer to https://postmaster.yahooinc.com/error-codes", "yahoo-421-gl01-4.16.50-complaints"},
 		{"554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception", "microsoft-5.2.2-submission-quota-exceeded"},
 		{"554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded", "microsoft-5.2.2-mailbox-full"},
 	} {
