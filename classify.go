@@ -31,8 +31,9 @@ type Classifier struct {
 	explicit map[*kb.Entry]bool // explicitClass, for the entries where it holds
 
 	// codeEv holds the evidence line of every code an entry can win by
-	// ("reply code 550 → smtp-550 (onhold)"): joining it for the winner
-	// cost more than the rest of a short explanation.
+	// ("reply code 550 → smtp-550 (onhold)"), filed beside the lookup
+	// tables: joining it for the winner cost more than the rest of a
+	// short explanation.
 	codeEv map[codeEvKey]string
 }
 
@@ -58,34 +59,11 @@ func (cd candidate) evidence() string {
 	return cd.explain() + " → " + cd.entry.ID + " (" + cd.entry.Reason + ")"
 }
 
-// addCodeEvidence files the evidence lines of e's code as Explain's
-// candidates name it (see statusCandidates for the status forms).
-func (c *Classifier) addCodeEvidence(e *kb.Entry, code kb.Code) {
-	add := func(w why, detail string) {
-		cd := candidate{entry: e, why: w, detail: detail}
-		c.codeEv[codeEvKey{w, detail, e}] = cd.evidence()
-	}
-	switch code.Kind {
-	case kb.KindReply:
-		add(whyReply, code.Value)
-	case kb.KindName:
-		add(whyCode, code.Value)
-	case kb.KindHex:
-		add(whyClientCode, code.Value)
-	case kb.KindHTTP:
-		add(whyHTTP, code.Value)
-	case kb.KindStatus:
-		st, ok := smtpcode.ParseStatus(code.Value)
-		if !ok {
-			return
-		}
-		for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
-			detail := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}.String()
-			add(whyStatus, detail)
-			add(whyProviderCode, detail)
-			add(whyStatusParent, detail)
-		}
-	}
+// fileCodeEvidence files the evidence line of entry e winning by a code of
+// kind w (detail: the code as the candidate names it).
+func (c *Classifier) fileCodeEvidence(e *kb.Entry, w why, detail string) {
+	cd := candidate{entry: e, why: w, detail: detail}
+	c.codeEv[codeEvKey{w, detail, e}] = cd.evidence()
 }
 
 type fragment struct {
@@ -139,28 +117,40 @@ func NewClassifier(k *kb.KB) *Classifier {
 			f.entries = append(f.entries, e)
 			f.ev = append(f.ev, "phrase "+strconv.Quote(m)+" → "+e.ID+" ("+e.Reason+")")
 		}
+		// Each code files the entry where Explain looks it up, and the
+		// evidence line of the entry winning by it, as the candidate
+		// names the code.
 		for _, code := range e.ParsedCodes() {
-			c.addCodeEvidence(e, code)
 			switch code.Kind {
 			case kb.KindName:
 				c.byName[code.Value] = append(c.byName[code.Value], e)
+				c.fileCodeEvidence(e, whyCode, code.Value)
 			case kb.KindHex:
 				c.byHex[code.Value] = append(c.byHex[code.Value], e)
+				c.fileCodeEvidence(e, whyClientCode, code.Value)
 			case kb.KindReply:
 				if n, err := strconv.Atoi(code.Value); err == nil && n >= 0 && n < len(c.byReply) && e.Source == "smtp" {
 					c.byReply[n] = append(c.byReply[n], e)
+					c.fileCodeEvidence(e, whyReply, strconv.Itoa(n))
 				}
 			case kb.KindStatus:
 				if st, ok := smtpcode.ParseStatus(code.Value); ok {
 					c.byStatus[st] = append(c.byStatus[st], e)
 					for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
 						cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
-						c.statusEv[cs] = "enhanced status " + cs.String() + " (" + className(cl) + ")"
+						form := cs.String()
+						c.statusEv[cs] = "enhanced status " + form + " (" + className(cl) + ")"
+						// The exact code, a provider's own, or the X.Y.0
+						// parent an unregistered code falls back to.
+						for _, w := range []why{whyStatus, whyProviderCode, whyStatusParent} {
+							c.fileCodeEvidence(e, w, form)
+						}
 					}
 				}
 			case kb.KindHTTP:
 				if n, err := strconv.Atoi(code.Value); err == nil {
 					c.byHTTP[n] = append(c.byHTTP[n], e)
+					c.fileCodeEvidence(e, whyHTTP, strconv.Itoa(n))
 				}
 			}
 		}
@@ -291,9 +281,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	var buf [16]candidate
 	codes, ev, cands := c.codeCandidates(in, cbuf[:0], ebuf[:0], buf[:0])
 	cands, gaveUp := c.phraseCandidates(in, norm, cands)
-	if in.httpStatus != 0 && in.provider != "" || o.reason != "" {
-		cands = c.contextCandidates(in, o, cands)
-	}
+	cands = c.contextCandidates(in, o, cands)
 	best := c.rank(cands)
 	if len(best) == 0 {
 		ev = c.fallback(d, in, ev)
