@@ -278,14 +278,14 @@ func (in *input) scanCodes(s string) {
 			// else (a capital, a digit, a dot) and be part of a token.
 			j := lowerRunEnd(s, i, true)
 			if j == len(s) || s[j-1] == ' ' || tokenClass[s[j]] == 0 && s[j] != '.' {
-				i, lineStart = j, lineStart && onlySpaces(s[i:j])
+				i, lineStart = j, lineStart && onlyBlanks(s[i:j])
 				continue
 			}
 			w := j - 1
 			for w > i && s[w-1] != ' ' {
 				w--
 			}
-			lineStart = lineStart && onlySpaces(s[i:w])
+			lineStart = lineStart && onlyBlanks(s[i:w])
 			if s[w] == 'x' && w+1 == j && s[j] == '.' {
 				i = w // "x.7.1": the registry form of a status code, below
 				continue
@@ -376,15 +376,6 @@ func lowerRunEnd(s string, i int, spaces bool) int {
 		i++
 	}
 	return i
-}
-
-func onlySpaces(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != ' ' {
-			return false
-		}
-	}
-	return true
 }
 
 // onlyBlanks reports whether s holds nothing but spaces and tabs, which
