@@ -821,12 +821,12 @@ func appendNormalized(dst []byte, s string) []byte {
 
 // normChunk looks at eight bytes x of a line (little-endian) for
 // appendNormalized: stop has the top bit set in each byte that needs the
-// byte loop – a quote ('"', '\”, '`', and #$%& with them, as one range
-// test finds them), a control character (tab, CR), a byte of 0x80 and
-// above, and a space after a space (carry has 0x80 when the byte before x
-// counts as one) – lower is x with capitals lower-cased, and last is the
-// carry for the next eight bytes (0x80 when x ends with a space). The tests
-// add to seven-bit values, so no byte carries into the next.
+// byte loop – a double, single or back quote (and #$%& with them, as one
+// range test finds them), a control character (tab, CR), a byte of 0x80
+// and above, and a space after a space (carry has 0x80 when the byte
+// before x counts as one) – lower is x with capitals lower-cased, and last
+// is the carry for the next eight bytes (0x80 when x ends with a space).
+// The tests add to seven-bit values, so no byte carries into the next.
 func normChunk(x, carry uint64) (stop, lower, last uint64) {
 	y := x & swar.Low7
 	isSpace := swar.Equal(y, ' ') & swar.High
