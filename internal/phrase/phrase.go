@@ -290,7 +290,7 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 		}
 	}
 	for ; i+4 <= len(text); i++ {
-		if i > 0 && WordByte(text[i-1]) && WordByte(text[i]) || text[i] == ' ' && m.spaces == 0 {
+		if !canStart(text, i) || text[i] == ' ' && m.spaces == 0 {
 			continue
 		}
 		dst = m.at4(text, i, dst)
@@ -302,7 +302,7 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 			if j < 0 {
 				break
 			}
-			if s := off + j; s == 0 || !WordByte(text[s-1]) || !WordByte(pat[0]) {
+			if s := off + j; canStart(text, s) {
 				dst = append(dst, Match{p, int32(s + len(pat))})
 			}
 			off += j + 1
@@ -349,6 +349,12 @@ func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
 		}
 	}
 	return dst
+}
+
+// canStart reports whether a phrase may start at text[i]: a phrase that
+// begins with a word byte only matches where a word begins.
+func canStart(text []byte, i int) bool {
+	return i == 0 || !WordByte(text[i-1]) || !WordByte(text[i])
 }
 
 // WordByte reports the bytes words are made of: ASCII letters and digits,
