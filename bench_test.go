@@ -44,3 +44,18 @@ func BenchmarkExplain(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "explanations/s")
 }
+
+// BenchmarkExplainTo is BenchmarkExplain the way a loop over many texts
+// calls the classifier (maildx explain --lines, the log and event readers):
+// into one reused Diagnosis.
+func BenchmarkExplainTo(b *testing.B) {
+	texts := loadBenchErrors(b)
+	defaultClassifier()
+	var d Diagnosis
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ExplainTo(&d, texts[i%len(texts)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "explanations/s")
+}

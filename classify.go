@@ -246,13 +246,17 @@ func (c *Classifier) Explain(text string, opts ...Option) (d Diagnosis) {
 	return d
 }
 
+// ExplainTo is Explain for loops: see the package function ExplainTo.
+func (c *Classifier) ExplainTo(d *Diagnosis, text string, opts ...Option) {
+	c.explain(d, text, opts)
+}
+
 // explain fills in d, the caller's result: a Diagnosis is a large struct,
-// and building it in place saves copying it on every return.
+// and building it in place saves copying it on every return. The memory of
+// d's Codes, Evidence and Entries is reused when d brings some (ExplainTo).
 func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
-	o := options{lang: "en"}
-	if len(opts) > 0 {
-		o = applyOptions(opts)
-	}
+	old := spare{codes: d.Codes, ev: d.Evidence, entries: d.Entries}
+	o := applyOptions(opts)
 	if o.lang != "de" {
 		o.lang = "en"
 	}
@@ -263,7 +267,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	// stack for most inputs. It is kept out of inv (in.norm stays nil):
 	// escape analysis does not tell inv's fields apart, and inv's strings
 	// end up in the result.
-	var nbuf [512]byte
+	var nbuf [1024]byte
 	norm := appendNormalized(nbuf[:0:min(len(body), len(nbuf))], body)
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
@@ -285,16 +289,25 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	best := c.rank(cands)
 	if len(best) == 0 {
 		ev = c.fallback(d, in, ev)
-		finish(d, codes, ev)
+		// No entry matched: an empty list (never null, like codes and
+		// evidence) that keeps a reused Diagnosis' memory.
+		d.Entries = old.entries[:0]
+		if d.Entries == nil {
+			d.Entries = []EntryRef{}
+		}
+		old.finish(d, codes, ev)
 		return
 	}
 	best, ev = c.settle(best, gaveUp, ev, &o)
-	d.Entries = make([]EntryRef, len(best))
-	for i, cd := range best {
-		d.Entries[i] = EntryRef{ID: cd.entry.ID, Source: cd.entry.Source}
+	d.Entries = old.entries[:0]
+	if cap(old.entries) < len(best) {
+		d.Entries = make([]EntryRef, 0, old.room(len(best), 4))
+	}
+	for _, cd := range best {
+		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
 	}
 	ev = c.decide(d, in, best[0], ev, o)
-	finish(d, codes, ev)
+	old.finish(d, codes, ev)
 }
 
 // The steps of explain are functions of their own, not for reuse but for
@@ -461,25 +474,44 @@ func (c *Classifier) settle(best []candidate, gaveUp string, ev []string, o *opt
 	return best, ev
 }
 
-// finish copies the codes and evidence gathered on Explain's stack into
-// one allocation of their exact size: the Diagnosis outlives the call, and
-// what each call allocates is most of what the garbage collector costs.
-func finish(d *Diagnosis, codes, ev []string) {
-	strs := make([]string, len(codes)+len(ev))
-	copy(strs, codes)
-	copy(strs[len(codes):], ev)
-	d.Codes, d.Evidence = strs[:len(codes):len(codes)], strs[len(codes):]
+// spare holds the slices a Diagnosis brought into explain, whose memory
+// ExplainTo reuses.
+type spare struct {
+	codes, ev []string
+	entries   []EntryRef
 }
 
-// applyOptions runs the options on a fresh options value. It is apart from
-// Explain because the options' closures take its address, which moves it to
-// the heap; a call without options then allocates nothing for them.
-func applyOptions(opts []Option) options {
-	o := options{lang: "en"}
-	for _, opt := range opts {
-		opt(&o)
+// reusing reports whether the Diagnosis came with slices of its own, as in
+// a loop over ExplainTo.
+func (sp spare) reusing() bool { return sp.codes != nil || sp.ev != nil || sp.entries != nil }
+
+// room is the capacity of a new slice for n elements: exact for a fresh
+// Diagnosis, which may be kept for long, and with headroom when the slice
+// is going to be reused, so that a loop stops allocating soon.
+func (sp spare) room(n, headroom int) int {
+	if sp.reusing() {
+		return max(n, headroom)
 	}
-	return o
+	return n
+}
+
+// finish copies the codes and evidence gathered on explain's stack into
+// d. A fresh Diagnosis gets one allocation of their exact size: it outlives
+// the call, and what each call allocates is most of what the garbage
+// collector costs. A reused one keeps its memory where it is large enough:
+// fresh memory per call, not the copying, is what makes allocation slow on
+// a busy machine.
+func (sp spare) finish(d *Diagnosis, codes, ev []string) {
+	// Codes and Evidence are never nil: their JSON is [] when empty.
+	if sp.codes != nil && sp.ev != nil && cap(sp.codes) >= len(codes) && cap(sp.ev) >= len(ev) {
+		d.Codes = append(sp.codes[:0], codes...)
+		d.Evidence = append(sp.ev[:0], ev...)
+		return
+	}
+	nc, ne := sp.room(len(codes), 4), sp.room(len(ev), 8)
+	strs := make([]string, nc+ne)
+	d.Codes = append(strs[:0:nc], codes...)
+	d.Evidence = append(strs[nc:nc:nc+ne], ev...)
 }
 
 // minClaimLen is the length from which a provider's phrase is distinctive

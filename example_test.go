@@ -33,3 +33,22 @@ func ExampleExplain_retryAfter() {
 	fmt.Println(third.RetryAfter == 4*first.RetryAfter)
 	// Output: true
 }
+
+// A loop over many texts explains into one Diagnosis and writes each result
+// out before the next: ExplainTo reuses the result's memory, so the loop
+// allocates next to nothing.
+func ExampleExplainTo() {
+	var d maildx.Diagnosis
+	for _, text := range []string{
+		"550 5.1.1 user unknown",
+		"452 4.2.2 Mailbox full",
+		"connect ECONNREFUSED 192.0.2.1:25",
+	} {
+		maildx.ExplainTo(&d, text)
+		fmt.Println(d.Reason, d.Action, d.Codes)
+	}
+	// Output:
+	// userunknown suppress [550 5.1.1]
+	// mailboxfull retry [452 4.2.2]
+	// networkerror retry [ECONNREFUSED]
+}

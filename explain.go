@@ -62,8 +62,26 @@ const (
 	KindEmpty           = "empty"
 )
 
-// Option adjusts one call of Explain.
-type Option func(*options)
+// Option adjusts one call of Explain. Options are plain values: making
+// and passing them allocates nothing, which matters in loops over
+// ExplainTo.
+type Option struct {
+	kind optionKind
+	s    string
+	n    int
+}
+
+type optionKind uint8
+
+const (
+	optLang optionKind = iota + 1
+	optAttempt
+	optHTTP
+	optStatus
+	optFinal
+	optReason
+	optCommand
+)
 
 type options struct {
 	lang    string
@@ -76,43 +94,77 @@ type options struct {
 	command string // the SMTP command at which the failure happened (CONN, EHLO, MAIL, RCPT, DATA)
 }
 
+// applyOptions applies opts, later ones overriding earlier ones, to the
+// defaults.
+func applyOptions(opts []Option) options {
+	o := options{lang: "en"}
+	for _, opt := range opts {
+		switch opt.kind {
+		case optLang:
+			o.lang = opt.s
+		case optAttempt:
+			o.attempt = opt.n
+		case optHTTP:
+			o.http = opt.n
+		case optStatus:
+			o.status = opt.s
+		case optFinal:
+			o.final = true
+		case optReason:
+			o.reason = opt.s
+		case optCommand:
+			o.command = opt.s
+		}
+	}
+	return o
+}
+
 // WithLang selects the language of Title, Meaning and Solution: "en"
 // (default) or "de".
-func WithLang(lang string) Option { return func(o *options) { o.lang = lang } }
+func WithLang(lang string) Option { return Option{kind: optLang, s: lang} }
 
 // WithAttempt tells the classifier how many delivery attempts have failed
 // so far; RetryAfter doubles with each attempt after the first, up to a day.
-func WithAttempt(n int) Option { return func(o *options) { o.attempt = n } }
+func WithAttempt(n int) Option { return Option{kind: optAttempt, n: n} }
 
 // WithHTTPStatus passes the HTTP status of a provider API response whose
 // body is the text (Mailgun answers 400/401/403/404/413/429/500).
-func WithHTTPStatus(code int) Option { return func(o *options) { o.http = code } }
+func WithHTTPStatus(code int) Option { return Option{kind: optHTTP, n: code} }
 
 // WithStatus passes an enhanced status code known from the context – the
 // Status field of a delivery status notification – which counts when the
 // text itself carries none.
-func WithStatus(code string) Option { return func(o *options) { o.status = code } }
+func WithStatus(code string) Option { return Option{kind: optStatus, s: code} }
 
 // WithFinal says the failure is final for this message: a DSN with
 // Action: failed. A transient reason (a 4xx reply the MTA retried until it
 // gave up) is then no longer temporary.
-func WithFinal() Option { return func(o *options) { o.final = true } }
+func WithFinal() Option { return Option{kind: optFinal} }
 
 // WithReason fixes the reason when the context has decided it already (a
 // message identified as an auto-reply or an ARF report); the text still
 // selects the codes and the provider.
-func WithReason(reason string) Option { return func(o *options) { o.reason = reason } }
+func WithReason(reason string) Option { return Option{kind: optReason, s: reason} }
 
 // WithCommand passes the SMTP command at which the failure happened, as a
 // bounce or log reports it. A "user unknown" after DATA means the mailbox
 // exists and a filter refused the message (filtered); a rejection of the
 // connection or greeting is a block of the sending host (blocked).
-func WithCommand(cmd string) Option { return func(o *options) { o.command = strings.ToUpper(cmd) } }
+func WithCommand(cmd string) Option { return Option{kind: optCommand, s: strings.ToUpper(cmd)} }
 
 // Explain diagnoses one error text with the embedded knowledge base.
 func Explain(text string, opts ...Option) (d Diagnosis) {
 	defaultClassifier().explain(&d, text, opts)
 	return d
+}
+
+// ExplainTo is Explain for loops over many texts: it overwrites *d and
+// reuses the memory of d's Codes, Evidence and Entries, so a loop that
+// explains every text into the same Diagnosis stops allocating once those
+// have grown. What the three slices held before is overwritten, so copy
+// what you keep; a zero Diagnosis gets the same result as Explain.
+func ExplainTo(d *Diagnosis, text string, opts ...Option) {
+	defaultClassifier().explain(d, text, opts)
 }
 
 // Entry returns the knowledge-base entry behind a diagnosis' first match.

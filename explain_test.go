@@ -37,6 +37,36 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestExplainTo holds ExplainTo to Explain's results while one Diagnosis
+// is reused across texts of every shape (more and fewer codes, entries and
+// evidence lines than the one before, no match at all), and checks that a
+// loop over it stops allocating.
+func TestExplainTo(t *testing.T) {
+	texts := append(loadBenchErrors(t), "", "   ", "the weather is nice today", "550 5.1.1 user unknown")
+	var d Diagnosis
+	for _, lang := range []string{"en", "de"} {
+		for _, text := range texts {
+			want := Explain(text, WithLang(lang))
+			ExplainTo(&d, text, WithLang(lang))
+			if a, b := want.AppendJSON(nil), d.AppendJSON(nil); !bytes.Equal(a, b) {
+				t.Fatalf("ExplainTo differs from Explain on %q:\n%s\n%s", text, b, a)
+			}
+		}
+	}
+	for _, text := range []string{
+		"550 5.1.1 user unknown",
+		"550-5.7.26 This mail has been blocked because the sender is unauthenticated.\r\n550 5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM. gsmtp",
+		"host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@b>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)",
+		"421 4.3.0 Temporary System Problem. Try again later (10). d2e1a72fcca58-6c0b5e5f5a5si1234567b3.123 - gsmtp",
+		"the weather is nice today",
+		"",
+	} {
+		if n := testing.AllocsPerRun(20, func() { ExplainTo(&d, text, WithLang("de"), WithAttempt(2)) }); n != 0 {
+			t.Errorf("ExplainTo allocates %.0f times per call on %q", n, text)
+		}
+	}
+}
+
 func TestEmptyAndUnknown(t *testing.T) {
 	d := Explain("   ")
 	if d.Reason != "undefined" || d.Kind != KindEmpty || d.Title == "" {
@@ -74,6 +104,11 @@ func FuzzExplain(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d := Explain(s)
+		reused := Explain("550-5.7.26 x\r\n550 5.7.26 y gsmtp 0x800CCC0E HTTP 400 {\"message\":\"x\"}")
+		ExplainTo(&reused, s)
+		if a, b := d.AppendJSON(nil), reused.AppendJSON(nil); !bytes.Equal(a, b) {
+			t.Fatalf("ExplainTo into a used Diagnosis differs on %q:\n%s\n%s", s, b, a)
+		}
 		if d.Reason == "" || d.Category == "" || d.Action == "" || d.Fault == "" || d.Title == "" {
 			t.Fatalf("incomplete diagnosis for %q: %+v", s, d)
 		}

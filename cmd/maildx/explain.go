@@ -107,8 +107,9 @@ func (a *app) explainLines(asJSON bool, opts []maildx.Option) error {
 	}
 	render := func(b *batch) {
 		var buf bytes.Buffer
+		var d maildx.Diagnosis // reused: each result is rendered at once
 		for i, line := range b.lines {
-			d := maildx.Explain(line, opts...)
+			maildx.ExplainTo(&d, line, opts...)
 			if asJSON {
 				buf.Write(d.AppendJSON(buf.AvailableBuffer()))
 				buf.WriteByte('\n')

@@ -149,7 +149,7 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var optBuf [2]maildx.Option
-	opts := append(optBuf[:0], langOption(lang))
+	opts := append(optBuf[:0], maildx.WithLang(lang))
 	if req.Attempt > 0 {
 		opts = append(opts, maildx.WithAttempt(req.Attempt))
 	}
@@ -179,13 +179,14 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := s.withDeadline(w, r)
 		defer cancel()
 		out := append((*buf)[:0], '[')
+		var d maildx.Diagnosis // reused: each result is written out at once
 		for i, t := range texts {
 			if i%64 == 0 && ctx.Err() != nil {
 				*buf = out
 				writeTimeout(w, ctx)
 				return
 			}
-			d := maildx.Explain(t, opts...)
+			maildx.ExplainTo(&d, t, opts...)
 			s.metrics.explained(d.Reason)
 			if i > 0 {
 				out = append(out, ',')
@@ -197,17 +198,6 @@ func (s *server) apiExplain(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, `body needs "text" (a string) or "texts" (an array of strings)`)
 	}
-}
-
-// langOptions are the maildx.WithLang options of the API languages, made
-// once rather than per request.
-var langOptions = map[string]maildx.Option{"en": maildx.WithLang("en"), "de": maildx.WithLang("de")}
-
-func langOption(lang string) maildx.Option {
-	if o, ok := langOptions[lang]; ok {
-		return o
-	}
-	return maildx.WithLang(lang)
 }
 
 func (s *server) apiCodes(w http.ResponseWriter, r *http.Request) {
