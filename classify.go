@@ -341,33 +341,41 @@ func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candi
 		codes = append(codes, in.status)
 		ev, cands = c.statusCandidates(in, ev, cands)
 	}
-	for _, h := range in.hex {
+	for _, h := range in.hex.list() {
 		codes = append(codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
 			cands = addCandidate(cands, e, scoreHex, whyClientCode, h)
 		}
 	}
-	names := in.names
 	if in.jsonCode != "" {
-		names = append([]string{in.jsonCode}, names...)
+		codes, cands = c.nameCandidates(in.jsonCode, codes, cands)
 	}
-	for _, n := range names {
-		if es := c.byName[n]; len(es) > 0 {
-			codes = appendUnique(codes, n)
-			for _, e := range codeEntries(es) {
-				score := scoreName
-				if wrapperSource(e.Source) {
-					score = scoreWrapper
-				}
-				cands = addCandidate(cands, e, score, whyCode, n)
-			}
-		}
+	for _, n := range in.names.list() {
+		codes, cands = c.nameCandidates(n, codes, cands)
 	}
 	if in.httpStatus != 0 {
 		codes = append(codes, "HTTP "+strconv.Itoa(in.httpStatus))
 		ev = append(ev, "HTTP status "+strconv.Itoa(in.httpStatus))
 	}
 	return codes, ev, cands
+}
+
+// nameCandidates adds the entries of a name code (EENVELOPE, TSS04), the
+// code itself to the codes if an entry knows it.
+func (c *Classifier) nameCandidates(n string, codes []string, cands []candidate) ([]string, []candidate) {
+	es := c.byName[n]
+	if len(es) == 0 {
+		return codes, cands
+	}
+	codes = appendUnique(codes, n)
+	for _, e := range codeEntries(es) {
+		score := scoreName
+		if wrapperSource(e.Source) {
+			score = scoreWrapper
+		}
+		cands = addCandidate(cands, e, score, whyCode, n)
+	}
+	return codes, cands
 }
 
 // phraseCandidates finds the phrases of the knowledge base in the

@@ -35,8 +35,8 @@ type input struct {
 	status    string          // first enhanced status code, "" if none
 	st        smtpcode.Status // status, parsed
 	statusX   bool            // the status code was given in registry form X.Y.Z
-	hex       []string
-	names     []string // tokens with an upper-case letter or digit, for name-code lookup
+	hex       codeList
+	names     codeList // tokens with an upper-case letter or digit, for name-code lookup
 
 	norm []byte // lower-cased, continuation prefixes removed, whitespace collapsed
 
@@ -332,7 +332,7 @@ func (in *input) scanCodes(s string) {
 					k++
 				}
 				if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
-					in.hex = appendUnique(in.hex, "0x"+strings.ToUpper(s[j+1:k]))
+					in.hex.add(hexCode(s[j-1 : k]))
 				}
 				j = k
 			}
@@ -438,7 +438,7 @@ func (in *input) nameToken(tok string, seen uint8, ups int) {
 		tok = tok[:len(tok)-1]
 	}
 	if len(tok) >= 4 && len(tok) <= 40 && shaped(seen, ups, tok) && (in.known == nil || in.known[tok] != nil) {
-		in.names = appendUnique(in.names, tok)
+		in.names.add(tok)
 	}
 }
 
@@ -687,6 +687,55 @@ func codeShaped(s string) bool {
 		}
 	}
 	return digit || upper && !lower || upper && dot || uppers >= 2 && s[0] >= 'A' && s[0] <= 'Z'
+}
+
+// codeList is a list of distinct codes kept in place: most texts carry
+// none or one, and the input lives on the classifier's stack, where a slice
+// of its own would have to be allocated (escape analysis cannot keep a
+// pointer into the input from leaking with the strings the result takes).
+type codeList struct {
+	first [3]string
+	n     int
+	more  []string // all of them, once there are more than fit in first
+}
+
+// add appends s unless the list has it.
+func (l *codeList) add(s string) {
+	if slices.Contains(l.list(), s) {
+		return
+	}
+	if l.more == nil && l.n < len(l.first) {
+		l.first[l.n] = s
+		l.n++
+		return
+	}
+	if l.more == nil {
+		l.more = append(l.more, l.first[:l.n]...)
+	}
+	l.more = append(l.more, s)
+}
+
+// list returns the codes in the order they were added.
+func (l *codeList) list() []string {
+	if l.more != nil {
+		return l.more
+	}
+	return l.first[:l.n]
+}
+
+// hexCode is the canonical form of a client code written 0x…: upper-case
+// digits after a lower-case x, as the knowledge base files them. It only
+// builds a new string when the text wrote it otherwise.
+func hexCode(s string) string {
+	for i := 2; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'f' {
+			return "0x" + strings.ToUpper(s[2:])
+		}
+	}
+	if s[1] == 'X' {
+		return "0x" + s[2:]
+	}
+	return s
 }
 
 func appendUnique(list []string, s string) []string {

@@ -44,14 +44,14 @@ func TestScanCodes(t *testing.T) {
 		if in.reply != tt.reply || in.status != tt.status {
 			t.Errorf("%q: reply %d status %q; want %d %q", tt.in, in.reply, in.status, tt.reply, tt.status)
 		}
-		if tt.hex != "" && (len(in.hex) == 0 || in.hex[0] != tt.hex) {
-			t.Errorf("%q: hex %v; want %s", tt.in, in.hex, tt.hex)
+		if tt.hex != "" && (len(in.hex.list()) == 0 || in.hex.list()[0] != tt.hex) {
+			t.Errorf("%q: hex %v; want %s", tt.in, in.hex.list(), tt.hex)
 		}
-		if tt.hex == "" && len(in.hex) > 0 {
-			t.Errorf("%q: unexpected hex %v", tt.in, in.hex)
+		if tt.hex == "" && len(in.hex.list()) > 0 {
+			t.Errorf("%q: unexpected hex %v", tt.in, in.hex.list())
 		}
-		if tt.name != "" && !contains(in.names, tt.name) {
-			t.Errorf("%q: names %v lack %s", tt.in, in.names, tt.name)
+		if tt.name != "" && !contains(in.names.list(), tt.name) {
+			t.Errorf("%q: names %v lack %s", tt.in, in.names.list(), tt.name)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func (in *input) scanCodesOracle(s string) {
 					k++
 				}
 				if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
-					in.hex = appendUnique(in.hex, "0x"+strings.ToUpper(s[j+1:k]))
+					in.hex.add("0x" + strings.ToUpper(s[j+1:k]))
 				}
 				j = k
 			}
@@ -73,7 +73,7 @@ func (in *input) scanCodesOracle(s string) {
 				tok = tok[:len(tok)-1]
 			}
 			if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.known[tok] != nil) {
-				in.names = appendUnique(in.names, tok)
+				in.names.add(tok)
 			}
 			i = j
 		default:
@@ -109,7 +109,7 @@ func checkScan(t *testing.T, s string) {
 		got.scanCodes(s)
 		want.scanCodesOracle(s)
 		if !(got.reply == want.reply && got.replyLine == want.replyLine && got.status == want.status && got.st == want.st &&
-			got.statusX == want.statusX && got.httpStatus == want.httpStatus && slices.Equal(got.hex, want.hex) && slices.Equal(got.names, want.names)) {
+			got.statusX == want.statusX && got.httpStatus == want.httpStatus && slices.Equal(got.hex.list(), want.hex.list()) && slices.Equal(got.names.list(), want.names.list())) {
 			t.Errorf("%q: got %+v, want %+v", s, got, want)
 		}
 	}
