@@ -34,8 +34,9 @@ type Match struct {
 }
 
 const (
-	filterBits  = 1 << 16 // filter8: some 1,500 keys, one position in fifty passes by chance
-	filter4Bits = 1 << 12 // filter4: the few keys of phrases shorter than eight bytes
+	filterBits   = 1 << 16 // filter8 and filter16: some 1,500 keys, one in forty passes by chance
+	filter8gBits = 1 << 14 // filter8g: the few hundred keys of phrases of eight to fifteen bytes
+	filter4Bits  = 1 << 12 // filter4: the few keys of phrases shorter than eight bytes
 )
 
 // Matcher is immutable and safe for concurrent use.
@@ -43,15 +44,26 @@ type Matcher struct {
 	patterns [][]byte
 	filter8  [filterBits / 64]uint64  // hash8 of the first eight bytes of every phrase of eight bytes or more
 	filter4  [filter4Bits / 64]uint64 // hash4 of the first four bytes of every phrase of four to seven bytes
-	groups4  table[uint64]            // first four bytes → patterns of 4–7 bytes, longest first
-	groups8  table[uint64]            // first eight bytes → patterns of 8–15 bytes, longest first
-	groups16 table[key]               // first sixteen bytes → longer patterns, longest first
-	short    []int32                  // patterns shorter than four bytes
-	spaces   uint64                   // swar.High when a pattern starts with a space: spaces are then tested too
+	// Behind filter8, a position is only looked up in a group table when
+	// that table's own filter lets it through: most positions that pass
+	// filter8 begin a common word ("recipient", "message ") that does not
+	// go on as any phrase does, and the tables are too large to stay in
+	// the cache, where the filters are not.
+	filter16 [filterBits / 64]uint64   // hashKey of the first sixteen bytes of every phrase of sixteen bytes or more
+	filter8g [filter8gBits / 64]uint64 // hash8g of the first eight bytes of every phrase of eight to fifteen bytes
+	groups4  table[uint64]             // first four bytes → patterns of 4–7 bytes, longest first
+	groups8  table[uint64]             // first eight bytes → patterns of 8–15 bytes, longest first
+	groups16 table[key]                // first sixteen bytes → longer patterns, longest first
+	short    []int32                   // patterns shorter than four bytes
+	spaces   uint64                    // swar.High when a pattern starts with a space: spaces are then tested too
 }
 
 func hash4(k uint32) uint32 { return (k * 2654435761) >> 20 } // 12 bits, for filter4
 func hash8(k uint64) uint32 { return uint32((k * 0x9E3779B97F4A7C15) >> 48) }
+
+// hash8g is a second hash of an eight-byte key, for filter8g: with other
+// bits than hash8, a key that collides in one filter rarely does in both.
+func hash8g(k uint64) uint32 { return uint32((k * 0xC2B2AE3D27D4EB4F) >> 50) }
 
 // hashKey is the table hash of a sixteen-byte key.
 func hashKey(k key) uint32 { return hash8(k.a ^ bits.RotateLeft64(k.b, 29)) }
@@ -217,9 +229,11 @@ func New(patterns []string) *Matcher {
 			k := binary.LittleEndian.Uint64(b)
 			set(m.filter8[:], hash8(k))
 			if len(p) < 16 {
+				set(m.filter8g[:], hash8g(k))
 				groups8[k] = append(groups8[k], int32(i))
 			} else {
 				k16 := key{k, binary.LittleEndian.Uint64(b[8:])}
+				set(m.filter16[:], hashKey(k16))
 				groups16[k16] = append(groups16[k16], int32(i))
 			}
 		}
@@ -319,12 +333,16 @@ func (m *Matcher) probe(text []byte, p int, k8 uint64, h8, h4 uint32, dst []Matc
 	if bit(m.filter8[:], h8)&1 != 0 {
 		if p+16 <= len(text) {
 			k := key{k8, binary.LittleEndian.Uint64(text[p+8 : p+16])}
-			if g := m.groups16.get(k, hashKey(k)); g != nil {
-				dst = m.match(g, text, p, 16, dst)
+			if h := hashKey(k); bit(m.filter16[:], h)&1 != 0 {
+				if g := m.groups16.get(k, h); g != nil {
+					dst = m.match(g, text, p, 16, dst)
+				}
 			}
 		}
-		if g := m.groups8.get(k8, h8); g != nil {
-			dst = m.match(g, text, p, 8, dst)
+		if bit(m.filter8g[:], hash8g(k8))&1 != 0 {
+			if g := m.groups8.get(k8, h8); g != nil {
+				dst = m.match(g, text, p, 8, dst)
+			}
 		}
 	}
 	if bit(m.filter4[:], h4)&1 != 0 {
