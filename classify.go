@@ -14,14 +14,15 @@ import (
 // Classifier explains error texts with one knowledge base. It is built once
 // (the phrase automaton is the expensive part) and is safe for concurrent use.
 type Classifier struct {
-	kb        *kb.KB
-	matcher   *phrase.Matcher
-	fragments []fragment             // pattern index → fragment
-	byName    map[string][]*kb.Entry // name codes, exact case
-	byHex     map[string][]*kb.Entry
-	byReply   [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
-	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
-	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
+	kb       *kb.KB
+	matcher  *phrase.Matcher
+	frags    []fragSpan // pattern index → the phrase's records in fragRecs
+	fragRecs []fragRec
+	byName   map[string][]*kb.Entry // name codes, exact case
+	byHex    map[string][]*kb.Entry
+	byReply  [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
+	byStatus map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
+	byHTTP   map[int][]*kb.Entry             // HTTP status of a provider API → entries
 
 	// Evidence strings that would otherwise be built on every call.
 	replyText [600]string                // "550"
@@ -66,13 +67,24 @@ func (c *Classifier) fileCodeEvidence(e *kb.Entry, w why, detail string) {
 	c.codeEv[codeEvKey{w, detail, e}] = cd.evidence()
 }
 
-type fragment struct {
-	text    string
-	entries []*kb.Entry
-	ev      []string // per entry: the evidence line when it wins
+// fragSpan locates the records of a phrase (a fragment of the entries'
+// match lists) in fragRecs.
+type fragSpan struct {
+	off uint32
+	n   uint16
 	// shared is set when entries of more than one source carry the phrase:
 	// such a phrase says nothing about who sent it.
 	shared bool
+}
+
+// fragRec is one entry a phrase points at. The records of a phrase lie
+// side by side with what ranking reads, so a match costs a line or two
+// here, where the phrase, its list of entries and its list of evidence
+// lines were three places in memory.
+type fragRec struct {
+	entry *kb.Entry
+	text  string // the phrase
+	ev    string // the evidence line when the entry wins by the phrase
 }
 
 var (
@@ -95,6 +107,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
 	}
 	index := map[string]int{}
+	var recs [][]fragRec // per phrase
 	for _, e := range k.Entries() {
 		if explicitClass(e) {
 			c.explicit[e] = true
@@ -106,16 +119,15 @@ func NewClassifier(k *kb.KB) *Classifier {
 			}
 			i, ok := index[m]
 			if !ok {
-				i = len(c.fragments)
+				i = len(recs)
 				index[m] = i
-				c.fragments = append(c.fragments, fragment{text: m})
+				recs = append(recs, nil)
+				c.frags = append(c.frags, fragSpan{})
 			}
-			f := &c.fragments[i]
-			if len(f.entries) > 0 && f.entries[0].Source != e.Source {
-				f.shared = true
+			if len(recs[i]) > 0 && recs[i][0].entry.Source != e.Source {
+				c.frags[i].shared = true
 			}
-			f.entries = append(f.entries, e)
-			f.ev = append(f.ev, "phrase "+strconv.Quote(m)+" → "+e.ID+" ("+e.Reason+")")
+			recs[i] = append(recs[i], fragRec{entry: e, text: m, ev: "phrase " + strconv.Quote(m) + " → " + e.ID + " (" + e.Reason + ")"})
 		}
 		// Each code files the entry where Explain looks it up, and the
 		// evidence line of the entry winning by it, as the candidate
@@ -155,11 +167,13 @@ func NewClassifier(k *kb.KB) *Classifier {
 			}
 		}
 	}
-	// Provider signals ride along in the same automaton, after the fragments.
-	patterns := make([]string, len(c.fragments), len(c.fragments)+len(providerSignals))
-	for i, f := range c.fragments {
-		patterns[i] = f.text
+	patterns := make([]string, len(recs), len(recs)+len(providerSignals))
+	for i, rs := range recs {
+		c.frags[i].off, c.frags[i].n = uint32(len(c.fragRecs)), uint16(len(rs))
+		c.fragRecs = append(c.fragRecs, rs...)
+		patterns[i] = rs[0].text
 	}
+	// Provider signals ride along in the same automaton, after the phrases.
 	for _, ps := range providerSignals {
 		patterns = append(patterns, ps.fragment)
 	}
@@ -388,8 +402,8 @@ func (c *Classifier) phraseCandidates(in *input, norm []byte, cands []candidate)
 	matches := c.matcher.Find(norm, mbuf[:0])
 	signal := len(providerSignals)
 	for _, m := range matches {
-		if p := int(m.Pattern); p >= len(c.fragments) {
-			signal = min(signal, p-len(c.fragments))
+		if p := int(m.Pattern); p >= len(c.frags) {
+			signal = min(signal, p-len(c.frags))
 		}
 	}
 	if signal < len(providerSignals) {
@@ -398,13 +412,15 @@ func (c *Classifier) phraseCandidates(in *input, norm []byte, cands []candidate)
 		in.provider = in.jsonProvider
 	}
 	for _, m := range matches {
-		if int(m.Pattern) >= len(c.fragments) {
+		if int(m.Pattern) >= len(c.frags) {
 			continue
 		}
-		f := &c.fragments[m.Pattern]
-		for fi, e := range f.entries {
+		f := c.frags[m.Pattern]
+		for ri := range int(f.n) {
+			r := &c.fragRecs[int(f.off)+ri]
+			e := r.entry
 			score := scoreGenericText
-			claimed := c.claims(e, f, in)
+			claimed := c.claims(e, f.shared, len(r.text), in)
 			switch {
 			case claimed:
 				score = scoreProviderText
@@ -419,15 +435,15 @@ func (c *Classifier) phraseCandidates(in *input, norm []byte, cands []candidate)
 				// connection) say why, so they win when present, and
 				// the give-up makes the failure final.
 				score = scoreWrapper
-				gaveUp = f.text
+				gaveUp = r.text
 			}
-			score += len(f.text)
+			score += len(r.text)
 			if e.Provider != "" && !c.consistent(e, in) {
 				score -= 300
 			}
-			cands = addCandidate(cands, e, score, whyPhrase, f.text)
+			cands = addCandidate(cands, e, score, whyPhrase, r.text)
 			cands[len(cands)-1].claimed = claimed
-			cands[len(cands)-1].ev = &f.ev[fi]
+			cands[len(cands)-1].ev = &r.ev
 		}
 	}
 	return cands, gaveUp
@@ -530,7 +546,7 @@ const minClaimLen = 24
 // the text carries that provider's signal (gsmtp, outlook.com, …), or the
 // phrase is long and no other source uses it. "temporarily deferred" in
 // the SendGrid file must not make every deferral SendGrid's.
-func (c *Classifier) claims(e *kb.Entry, f *fragment, in *input) bool {
+func (c *Classifier) claims(e *kb.Entry, shared bool, phraseLen int, in *input) bool {
 	if e.Provider == "" {
 		return false
 	}
@@ -540,7 +556,7 @@ func (c *Classifier) claims(e *kb.Entry, f *fragment, in *input) bool {
 	if in.httpStatus != 0 && hasHTTP(e, in.httpStatus) {
 		return true
 	}
-	return !f.shared && len(f.text) >= minClaimLen
+	return !shared && phraseLen >= minClaimLen
 }
 
 func hasHTTP(e *kb.Entry, status int) bool {
