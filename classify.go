@@ -141,29 +141,26 @@ func NewClassifier(k *kb.KB) *Classifier {
 				c.byHex[code.Value] = append(c.byHex[code.Value], e)
 				c.fileCodeEvidence(e, whyClientCode, code.Value)
 			case kb.KindReply:
-				if n, err := strconv.Atoi(code.Value); err == nil && n >= 0 && n < len(c.byReply) && e.Source == "smtp" {
+				if n := code.Number; n < len(c.byReply) && e.Source == "smtp" {
 					c.byReply[n] = append(c.byReply[n], e)
-					c.fileCodeEvidence(e, whyReply, strconv.Itoa(n))
+					c.fileCodeEvidence(e, whyReply, code.Value)
 				}
 			case kb.KindStatus:
-				if st, ok := smtpcode.ParseStatus(code.Value); ok {
-					c.byStatus[st] = append(c.byStatus[st], e)
-					for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
-						cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
-						form := cs.String()
-						c.statusEv[cs] = "enhanced status " + form + " (" + className(cl) + ")"
-						// The exact code, a provider's own, or the X.Y.0
-						// parent an unregistered code falls back to.
-						for _, w := range []why{whyStatus, whyProviderCode, whyStatusParent} {
-							c.fileCodeEvidence(e, w, form)
-						}
+				st := code.Status
+				c.byStatus[st] = append(c.byStatus[st], e)
+				for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+					cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
+					form := cs.String()
+					c.statusEv[cs] = "enhanced status " + form + " (" + className(cl) + ")"
+					// The exact code, a provider's own, or the X.Y.0
+					// parent an unregistered code falls back to.
+					for _, w := range []why{whyStatus, whyProviderCode, whyStatusParent} {
+						c.fileCodeEvidence(e, w, form)
 					}
 				}
 			case kb.KindHTTP:
-				if n, err := strconv.Atoi(code.Value); err == nil {
-					c.byHTTP[n] = append(c.byHTTP[n], e)
-					c.fileCodeEvidence(e, whyHTTP, strconv.Itoa(n))
-				}
+				c.byHTTP[code.Number] = append(c.byHTTP[code.Number], e)
+				c.fileCodeEvidence(e, whyHTTP, code.Value)
 			}
 		}
 	}
@@ -561,7 +558,7 @@ func (c *Classifier) claims(e *kb.Entry, shared bool, phraseLen int, in *input) 
 
 func hasHTTP(e *kb.Entry, status int) bool {
 	for _, c := range e.ParsedCodes() {
-		if c.Kind == kb.KindHTTP && c.Value == strconv.Itoa(status) {
+		if c.Kind == kb.KindHTTP && c.Number == status {
 			return true
 		}
 	}
@@ -665,7 +662,7 @@ func (c *Classifier) consistent(e *kb.Entry, in *input) bool {
 			continue
 		}
 		hasStatus = true
-		es, _ := smtpcode.ParseStatus(code.Value)
+		es := code.Status
 		if es.Subject == st.Subject && (es.Class == smtpcode.ClassNone || es.Class == st.Class) {
 			return true
 		}
@@ -809,11 +806,9 @@ func explicitClass(e *kb.Entry) bool {
 		var cl smtpcode.Class
 		switch code.Kind {
 		case kb.KindReply:
-			n, _ := strconv.Atoi(code.Value)
-			cl = smtpcode.ReplyClass(n)
+			cl = smtpcode.ReplyClass(code.Number)
 		case kb.KindStatus:
-			st, _ := smtpcode.ParseStatus(code.Value)
-			cl = st.Class
+			cl = code.Status.Class
 		default:
 			continue
 		}

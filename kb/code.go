@@ -24,6 +24,9 @@ const (
 type Code struct {
 	Kind  CodeKind
 	Value string // canonical spelling: "550", "5.1.1", "X.1.1", "0x800CCC0E", "429", "EENVELOPE"
+	// The code parsed once, so that readers need not parse Value again.
+	Number int             // KindReply and KindHTTP: 550, 429
+	Status smtpcode.Status // KindStatus
 }
 
 func (c Code) String() string {
@@ -49,27 +52,28 @@ func ParseCode(s string) (Code, error) {
 		return Code{}, fmt.Errorf("empty code")
 	}
 	if isReplyShape(s) {
-		return Code{KindReply, s}, nil
+		n, _ := strconv.Atoi(s)
+		return Code{Kind: KindReply, Value: s, Number: n}, nil
 	}
 	if st, ok := smtpcode.ParseStatus(s); ok {
-		return Code{KindStatus, st.String()}, nil
+		return Code{Kind: KindStatus, Value: st.String(), Status: st}, nil
 	}
 	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
 		digits := s[2:]
 		if len(digits) > 8 || strings.TrimLeft(strings.ToUpper(digits), "0123456789ABCDEF") != "" {
 			return Code{}, fmt.Errorf("malformed hex code %q", s)
 		}
-		return Code{KindHex, "0x" + strings.ToUpper(digits)}, nil
+		return Code{Kind: KindHex, Value: "0x" + strings.ToUpper(digits)}, nil
 	}
 	if rest, ok := strings.CutPrefix(s, "HTTP "); ok {
 		n, err := strconv.Atoi(rest)
 		if err != nil || n < 100 || n > 599 {
 			return Code{}, fmt.Errorf("malformed HTTP status %q", s)
 		}
-		return Code{KindHTTP, rest}, nil
+		return Code{Kind: KindHTTP, Value: rest, Number: n}, nil
 	}
 	if isName(s) {
-		return Code{KindName, s}, nil
+		return Code{Kind: KindName, Value: s}, nil
 	}
 	return Code{}, fmt.Errorf("malformed code %q (want 550, 5.1.1, X.1.1, 0x800CCC0E, HTTP 429 or a name like EENVELOPE)", s)
 }

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"bufio"
+	"github.com/maildx/maildx/smtpcode"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -285,5 +286,26 @@ func TestSearchFolding(t *testing.T) {
 	a, b := k.Search(Filter{Words: "Größe"}), k.Search(Filter{Words: "groesse"})
 	if len(a) != len(b) {
 		t.Errorf("umlaut folding: %d vs %d results", len(a), len(b))
+	}
+}
+
+// TestParseCodeParsed checks the parsed forms ParseCode files beside the
+// canonical spelling, which the classifier reads instead of parsing again.
+func TestParseCodeParsed(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Code
+	}{
+		{"550", Code{Kind: KindReply, Value: "550", Number: 550}},
+		{"HTTP 429", Code{Kind: KindHTTP, Value: "429", Number: 429}},
+		{"5.7.26", Code{Kind: KindStatus, Value: "5.7.26", Status: smtpcode.Status{Class: smtpcode.ClassPermanent, Subject: 7, Detail: 26}}},
+		{"x.1.1", Code{Kind: KindStatus, Value: "X.1.1", Status: smtpcode.Status{Subject: 1, Detail: 1}}},
+		{"0x800ccc0e", Code{Kind: KindHex, Value: "0x800CCC0E"}},
+		{"EENVELOPE", Code{Kind: KindName, Value: "EENVELOPE"}},
+	} {
+		got, err := ParseCode(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseCode(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
 	}
 }

@@ -69,9 +69,9 @@ func (k *KB) statusEntries(st smtpcode.Status) []*Entry {
 			}
 		}
 	}
-	add(Code{KindStatus, st.String()})
+	add(Code{Kind: KindStatus, Value: st.String(), Status: st})
 	if st.Class != smtpcode.ClassNone {
-		add(Code{KindStatus, st.Generic().String()})
+		add(Code{Kind: KindStatus, Value: st.Generic().String(), Status: st.Generic()})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return sourceRank(out[i].Source) < sourceRank(out[j].Source) })
 	return out
