@@ -2,7 +2,6 @@ package kb
 
 import (
 	"bufio"
-	"github.com/maildx/maildx/smtpcode"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/maildx/maildx/smtpcode"
 )
 
 // TestDataFile validates each data file on its own, so a problem is
