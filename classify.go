@@ -14,15 +14,17 @@ import (
 // Classifier explains error texts with one knowledge base. It is built once
 // (the phrase automaton is the expensive part) and is safe for concurrent use.
 type Classifier struct {
-	kb       *kb.KB
-	matcher  *phrase.Matcher
-	frags    []fragSpan // pattern index → the phrase's records in fragRecs
-	fragRecs []fragRec
-	byName   map[string][]*kb.Entry // name codes, exact case
-	byHex    map[string][]*kb.Entry
-	byReply  [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
-	byStatus map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
-	byHTTP   map[int][]*kb.Entry             // HTTP status of a provider API → entries
+	kb        *kb.KB
+	matcher   *phrase.Matcher
+	frags     []fragSpan // pattern index → the phrase's records in fragRecs
+	fragRecs  []fragRec
+	compounds []compound             // fragments of parts ("empfänger … unbekannt")
+	endsOf    map[int32][]int32      // pattern index of a last part → its compounds
+	byName    map[string][]*kb.Entry // name codes, exact case
+	byHex     map[string][]*kb.Entry
+	byReply   [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
+	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
+	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
 
 	// Evidence strings that would otherwise be built on every call.
 	replyText [600]string                // "550"
@@ -75,7 +77,26 @@ type fragSpan struct {
 	// shared is set when entries of more than one source carry the phrase:
 	// such a phrase says nothing about who sent it.
 	shared bool
+	last   bool // the phrase is the last part of a compound (endsOf)
 }
+
+// compound is a match fragment written in parts ("die domäne … existiert
+// nicht"): the parts must be found in order, each at most maxGap bytes
+// after the end of the one before, where the text names an address or a
+// domain that a literal fragment cannot hold.
+type compound struct {
+	parts []compoundPart
+	span  fragSpan // its records in fragRecs
+}
+
+type compoundPart struct {
+	pattern int32
+	len     int32
+}
+
+// maxGap is how far apart two parts of a compound may be: room for an
+// address, a domain or a name, not for another sentence.
+const maxGap = 100
 
 // fragRec is one entry a phrase points at. The records of a phrase lie
 // side by side with what ranking reads, so a match costs a line or two
@@ -85,6 +106,10 @@ type fragRec struct {
 	entry *kb.Entry
 	text  string // the phrase
 	ev    string // the evidence line when the entry wins by the phrase
+	// weight is the phrase's length, which its score adds: longer, more
+	// specific phrases win. A compound's is the sum of its parts, so that
+	// "empfänger unbekannt" as one phrase weighs what it weighs in parts.
+	weight int32
 }
 
 var (
@@ -107,27 +132,69 @@ func NewClassifier(k *kb.KB) *Classifier {
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
 	}
 	index := map[string]int{}
+	var texts []string   // per phrase
 	var recs [][]fragRec // per phrase
+	phraseOf := func(m string) int {
+		i, ok := index[m]
+		if !ok {
+			i = len(texts)
+			index[m] = i
+			texts = append(texts, m)
+			recs = append(recs, nil)
+			c.frags = append(c.frags, fragSpan{})
+		}
+		return i
+	}
+	compoundIndex := map[string]int{}
+	var compoundRecs [][]fragRec // per compound
+	c.endsOf = map[int32][]int32{}
+	addRec := func(rs []fragRec, span *fragSpan, e *kb.Entry, m string, weight int) []fragRec {
+		if len(rs) > 0 && rs[0].entry.Source != e.Source {
+			span.shared = true
+		}
+		return append(rs, fragRec{entry: e, text: m, ev: "phrase " + strconv.Quote(m) + " → " + e.ID + " (" + e.Reason + ")", weight: int32(weight)})
+	}
 	for _, e := range k.Entries() {
 		if explicitClass(e) {
 			c.explicit[e] = true
 		}
 		for _, m := range e.Match {
+			if strings.Contains(m, kb.PartSep) {
+				var parts []compoundPart
+				var norm []string
+				weight := 0
+				for _, p := range strings.Split(m, kb.PartSep) {
+					p = string(normalize(p))
+					if len(p) < 4 {
+						continue // kb validation rejects it; nothing to find
+					}
+					parts = append(parts, compoundPart{pattern: int32(phraseOf(p)), len: int32(len(p))})
+					norm = append(norm, p)
+					weight += len(p)
+				}
+				if len(parts) < 2 {
+					continue
+				}
+				m = strings.Join(norm, " "+kb.PartSep+" ")
+				i, ok := compoundIndex[m]
+				if !ok {
+					i = len(c.compounds)
+					compoundIndex[m] = i
+					c.compounds = append(c.compounds, compound{parts: parts})
+					compoundRecs = append(compoundRecs, nil)
+					last := parts[len(parts)-1].pattern
+					c.endsOf[last] = append(c.endsOf[last], int32(i))
+					c.frags[last].last = true
+				}
+				compoundRecs[i] = addRec(compoundRecs[i], &c.compounds[i].span, e, m, weight)
+				continue
+			}
 			m = string(normalize(m))
 			if len(m) < 4 {
 				continue
 			}
-			i, ok := index[m]
-			if !ok {
-				i = len(recs)
-				index[m] = i
-				recs = append(recs, nil)
-				c.frags = append(c.frags, fragSpan{})
-			}
-			if len(recs[i]) > 0 && recs[i][0].entry.Source != e.Source {
-				c.frags[i].shared = true
-			}
-			recs[i] = append(recs[i], fragRec{entry: e, text: m, ev: "phrase " + strconv.Quote(m) + " → " + e.ID + " (" + e.Reason + ")"})
+			i := phraseOf(m)
+			recs[i] = addRec(recs[i], &c.frags[i], e, m, len(m))
 		}
 		// Each code files the entry where Explain looks it up, and the
 		// evidence line of the entry winning by it, as the candidate
@@ -164,11 +231,15 @@ func NewClassifier(k *kb.KB) *Classifier {
 			}
 		}
 	}
-	patterns := make([]string, len(recs), len(recs)+len(providerSignals))
+	patterns := make([]string, len(texts), len(texts)+len(providerSignals))
 	for i, rs := range recs {
 		c.frags[i].off, c.frags[i].n = uint32(len(c.fragRecs)), uint16(len(rs))
 		c.fragRecs = append(c.fragRecs, rs...)
-		patterns[i] = rs[0].text
+		patterns[i] = texts[i]
+	}
+	for i, rs := range compoundRecs {
+		c.compounds[i].span.off, c.compounds[i].span.n = uint32(len(c.fragRecs)), uint16(len(rs))
+		c.fragRecs = append(c.fragRecs, rs...)
 	}
 	// Provider signals ride along in the same automaton, after the phrases.
 	for _, ps := range providerSignals {
@@ -413,35 +484,69 @@ func (c *Classifier) phraseCandidates(in *input, norm []byte, cands []candidate)
 			continue
 		}
 		f := c.frags[m.Pattern]
-		for ri := range int(f.n) {
-			r := &c.fragRecs[int(f.off)+ri]
-			e := r.entry
-			score := scoreGenericText
-			claimed := c.claims(e, f.shared, len(r.text), in)
-			switch {
-			case claimed:
-				score = scoreProviderText
-			case e.Provider != "":
-				// A provider's wording seen without that provider's
-				// signal: generic text, but less sure than a specific
-				// enhanced code ("Invalid Address … 5.2.2 Mailbox Full").
-				score = scoreUnclaimedText
-			case e.Reason == "expired":
-				// "Gave up after five days" wraps the last error: the
-				// remote's own words (a full mailbox, a refused
-				// connection) say why, so they win when present, and
-				// the give-up makes the failure final.
-				score = scoreWrapper
-				gaveUp = r.text
+		cands, gaveUp = c.phraseRecs(in, f, cands, gaveUp)
+		if f.last {
+			for _, k := range c.endsOf[m.Pattern] {
+				if cp := &c.compounds[k]; cp.found(matches, int(m.End)) {
+					cands, gaveUp = c.phraseRecs(in, cp.span, cands, gaveUp)
+				}
 			}
-			score += len(r.text)
-			if e.Provider != "" && !c.consistent(e, in) {
-				score -= 300
-			}
-			cands = addCandidate(cands, e, score, whyPhrase, r.text)
-			cands[len(cands)-1].claimed = claimed
-			cands[len(cands)-1].ev = &r.ev
 		}
+	}
+	return cands, gaveUp
+}
+
+// found reports whether the compound's parts occur in order, each within
+// maxGap bytes of the one before, given that its last part ends at end.
+// Of several earlier matches of a part, the latest is taken.
+func (cp *compound) found(matches []phrase.Match, end int) bool {
+	start := end - int(cp.parts[len(cp.parts)-1].len)
+	for j := len(cp.parts) - 2; j >= 0; j-- {
+		p := cp.parts[j]
+		best := -1
+		for _, m := range matches {
+			if m.Pattern == p.pattern && int(m.End) <= start && start-int(m.End) <= maxGap {
+				best = max(best, int(m.End))
+			}
+		}
+		if best < 0 {
+			return false
+		}
+		start = best - int(p.len)
+	}
+	return true
+}
+
+// phraseRecs adds the candidates of the records of one matched phrase.
+func (c *Classifier) phraseRecs(in *input, f fragSpan, cands []candidate, gaveUp string) ([]candidate, string) {
+	for ri := range int(f.n) {
+		r := &c.fragRecs[int(f.off)+ri]
+		e := r.entry
+		score := scoreGenericText
+		claimed := c.claims(e, f.shared, int(r.weight), in)
+		switch {
+		case claimed:
+			score = scoreProviderText
+		case e.Provider != "":
+			// A provider's wording seen without that provider's
+			// signal: generic text, but less sure than a specific
+			// enhanced code ("Invalid Address … 5.2.2 Mailbox Full").
+			score = scoreUnclaimedText
+		case e.Reason == "expired":
+			// "Gave up after five days" wraps the last error: the
+			// remote's own words (a full mailbox, a refused
+			// connection) say why, so they win when present, and
+			// the give-up makes the failure final.
+			score = scoreWrapper
+			gaveUp = r.text
+		}
+		score += int(r.weight)
+		if e.Provider != "" && !c.consistent(e, in) {
+			score -= 300
+		}
+		cands = addCandidate(cands, e, score, whyPhrase, r.text)
+		cands[len(cands)-1].claimed = claimed
+		cands[len(cands)-1].ev = &r.ev
 	}
 	return cands, gaveUp
 }

@@ -3,6 +3,7 @@ package maildx
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -164,6 +165,28 @@ func TestProviderOwnEntry(t *testing.T) {
 		d := Explain(c.text)
 		if len(d.Entries) == 0 || d.Entries[0].ID != c.entry {
 			t.Errorf("%q: entries %v, want %s first", c.text, d.Entries, c.entry)
+		}
+	}
+}
+
+// TestCompoundFragments holds the rule for match fragments in parts
+// ("empfänger … unbekannt"): the parts in order, each within maxGap bytes
+// of the one before.
+func TestCompoundFragments(t *testing.T) {
+	gap := func(n int) string { return strings.Repeat("x", n) }
+	for _, tt := range []struct {
+		text string
+		want string
+	}{
+		{"Die Nachricht konnte nicht zugestellt werden: Empfänger bob@example.com unbekannt", "userunknown"},
+		{"Die Domäne mail.example.com existiert nicht.", "hostunknown"},
+		{"Empfänger " + gap(maxGap-2) + " unbekannt", "userunknown"},          // 100 bytes between the parts
+		{"Empfänger " + gap(maxGap-1) + " unbekannt", "onhold"},               // 101: too far apart
+		{"unbekannt: Empfänger bob@example.com", "onhold"},                    // wrong order
+		{"Empfänger a@b.example, Domäne c.example existiert nicht", "onhold"}, // the parts of two compounds mixed
+	} {
+		if d := Explain(tt.text); d.Reason != tt.want {
+			t.Errorf("%.60q: %s, want %s (%v)", tt.text, d.Reason, tt.want, d.Evidence)
 		}
 	}
 }

@@ -84,6 +84,11 @@ type Entry struct {
 	search string // folded text for Search
 }
 
+// PartSep separates the parts of a match fragment that a variable text
+// interrupts ("empfänger … unbekannt": an address stands in between). The
+// classifier finds the parts in order, close to one another.
+const PartSep = "…"
+
 // ParsedCodes returns the entry's codes, parsed.
 func (e *Entry) ParsedCodes() []Code { return e.codes }
 
@@ -267,6 +272,14 @@ func validateEntry(e *Entry) []string {
 	for _, m := range e.Match {
 		if len(m) < 4 || m != strings.ToLower(m) || strings.TrimSpace(m) != m {
 			p = append(p, fmt.Sprintf("match fragment %q must be lower-case, trimmed, at least 4 bytes", m))
+		}
+		if parts := strings.Split(m, PartSep); len(parts) > 1 {
+			for _, part := range parts {
+				if len(strings.TrimSpace(part)) < 4 {
+					p = append(p, fmt.Sprintf("match fragment %q: each part between %s must have at least 4 bytes", m, PartSep))
+					break
+				}
+			}
 		}
 	}
 	check := func(field, v string, list []string, required bool) {

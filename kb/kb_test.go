@@ -85,6 +85,7 @@ entries:
 		{"no standard", "standard: non-standard", "standard: \"\"", "standard is empty"},
 		{"retry_after without retry", "action: retry", "action: none\n    retry_after: 60", "retry_after"},
 		{"upper-case match", "    reason:", "    match: [\"Connection Refused\"]\n    reason:", "match fragment"},
+		{"short part", "    reason:", "    match: [\"connection … no\"]\n    reason:", "each part"},
 		{"unknown source", "source: socket", "source: nowhere", "unknown source"},
 	}
 	for _, tt := range bad {
