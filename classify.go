@@ -29,6 +29,8 @@ type Classifier struct {
 	// Evidence strings that would otherwise be built on every call.
 	replyText [600]string                // "550"
 	replyEv   [600]string                // "reply code 550 (permanent)"
+	httpText  [600]string                // "HTTP 429"
+	httpEv    [600]string                // "HTTP status 429"
 	statusEv  map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
 
 	explicit map[*kb.Entry]bool // explicitClass, for the entries where it holds
@@ -130,6 +132,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
+		c.httpText[n], c.httpEv[n] = "HTTP "+c.replyText[n], "HTTP status "+c.replyText[n]
 	}
 	index := map[string]int{}
 	var texts []string   // per phrase
@@ -436,8 +439,12 @@ func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candi
 		codes, cands = c.nameCandidates(n, codes, cands)
 	}
 	if in.httpStatus != 0 {
-		codes = append(codes, "HTTP "+strconv.Itoa(in.httpStatus))
-		ev = append(ev, "HTTP status "+strconv.Itoa(in.httpStatus))
+		if n := in.httpStatus; n >= 100 && n < len(c.httpText) {
+			codes, ev = append(codes, c.httpText[n]), append(ev, c.httpEv[n])
+		} else {
+			codes = append(codes, "HTTP "+strconv.Itoa(n))
+			ev = append(ev, "HTTP status "+strconv.Itoa(n))
+		}
 	}
 	return codes, ev, cands
 }

@@ -342,7 +342,7 @@ func (in *input) scanCodes(s string) {
 				j := numberEnd(s, i+2)
 				tok := trimDots(s[i:j])
 				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
-					in.status, in.st, in.statusX = st.String(), st, true
+					in.status, in.st, in.statusX = registryForm(tok), st, true
 				}
 				i, lineStart = j, false
 				break
@@ -687,6 +687,16 @@ func codeShaped(s string) bool {
 		}
 	}
 	return digit || upper && !lower || upper && dot || uppers >= 2 && s[0] >= 'A' && s[0] <= 'Z'
+}
+
+// registryForm is the canonical spelling of a status code in registry
+// form that ParseStatus accepted (x.2.2 → X.2.2): digits without leading
+// zeros are canonical already, so only the X may need changing.
+func registryForm(tok string) string {
+	if tok[0] == 'X' {
+		return tok
+	}
+	return "X" + tok[1:]
 }
 
 // codeList is a list of distinct codes kept in place: most texts carry
