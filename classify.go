@@ -351,9 +351,18 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	// The normalized text is only scanned for phrases, so it lives on the
 	// stack for most inputs. It is kept out of inv (in.norm stays nil):
 	// escape analysis does not tell inv's fields apart, and inv's strings
-	// end up in the result.
-	var nbuf [1024]byte
-	norm := appendNormalized(nbuf[:0:min(len(body), len(nbuf))], body)
+	// end up in the result. The array is zeroed on every call, so it is
+	// no larger than most texts need; a longer one borrows a buffer.
+	var nbuf [512]byte
+	var norm []byte
+	var pooled *[]byte
+	if len(body) <= len(nbuf) {
+		norm = appendNormalized(nbuf[:0], body)
+	} else {
+		pooled = normPool.Get().(*[]byte)
+		*pooled = appendNormalized((*pooled)[:0], body)
+		norm = *pooled
+	}
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
 	}
@@ -370,6 +379,9 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	var buf [16]candidate
 	codes, ev, cands := c.codeCandidates(in, cbuf[:0], ebuf[:0], buf[:0])
 	cands, gaveUp := c.phraseCandidates(in, norm, cands)
+	if pooled != nil {
+		normPool.Put(pooled)
+	}
 	cands = c.contextCandidates(in, o, cands)
 	best := c.rank(cands)
 	if len(best) == 0 {
@@ -394,6 +406,10 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	ev = c.decide(d, in, best[0], ev, o)
 	old.finish(d, codes, ev)
 }
+
+// normPool lends buffers for the normalized form of texts too long for
+// explain's stack buffer: one per text would be fresh memory on every call.
+var normPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // The steps of explain are functions of their own, not for reuse but for
 // the instruction cache: one function of all of them was 12 KB of code,
