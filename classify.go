@@ -396,12 +396,13 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 		return
 	}
 	best, ev = c.settle(best, gaveUp, ev, &o)
-	d.Entries = old.entries[:0]
-	if cap(old.entries) < len(best) {
-		d.Entries = make([]EntryRef, 0, old.room(len(best), 4))
+	if cap(old.entries) >= len(best) {
+		d.Entries = old.entries[:len(best)]
+	} else {
+		d.Entries = make([]EntryRef, len(best), old.room(len(best), 4))
 	}
-	for _, cd := range best {
-		d.Entries = append(d.Entries, EntryRef{ID: cd.entry.ID, Source: cd.entry.Source})
+	for i, cd := range best {
+		d.Entries[i] = EntryRef{ID: cd.entry.ID, Source: cd.entry.Source}
 	}
 	ev = c.decide(d, in, best[0], ev, o)
 	old.finish(d, codes, ev)
@@ -653,14 +654,14 @@ func (sp spare) room(n, headroom int) int {
 func (sp spare) finish(d *Diagnosis, codes, ev []string) {
 	// Codes and Evidence are never nil: their JSON is [] when empty.
 	if sp.codes != nil && sp.ev != nil && cap(sp.codes) >= len(codes) && cap(sp.ev) >= len(ev) {
-		d.Codes = append(sp.codes[:0], codes...)
-		d.Evidence = append(sp.ev[:0], ev...)
-		return
+		d.Codes, d.Evidence = sp.codes[:len(codes)], sp.ev[:len(ev)]
+	} else {
+		nc, ne := sp.room(len(codes), 4), sp.room(len(ev), 8)
+		strs := make([]string, nc+ne)
+		d.Codes, d.Evidence = strs[:len(codes):nc], strs[nc:nc+len(ev):nc+ne]
 	}
-	nc, ne := sp.room(len(codes), 4), sp.room(len(ev), 8)
-	strs := make([]string, nc+ne)
-	d.Codes = append(strs[:0:nc], codes...)
-	d.Evidence = append(strs[nc:nc:nc+ne], ev...)
+	copy(d.Codes, codes)
+	copy(d.Evidence, ev)
 }
 
 // minClaimLen is the length from which a provider's phrase is distinctive

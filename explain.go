@@ -162,7 +162,8 @@ func Explain(text string, opts ...Option) (d Diagnosis) {
 // reuses the memory of d's Codes, Evidence and Entries, so a loop that
 // explains every text into the same Diagnosis stops allocating once those
 // have grown. What the three slices held before is overwritten, so copy
-// what you keep; a zero Diagnosis gets the same result as Explain.
+// what you keep, and do not point two of them at the same memory; a zero
+// Diagnosis gets the same result as Explain.
 func ExplainTo(d *Diagnosis, text string, opts ...Option) {
 	defaultClassifier().explain(d, text, opts)
 }
