@@ -222,10 +222,17 @@ func NewClassifier(k *kb.KB) *Classifier {
 					cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
 					form := cs.String()
 					c.statusEv[cs] = "enhanced status " + form + " (" + className(cl) + ")"
-					// The exact code, a provider's own, or the X.Y.0
-					// parent an unregistered code falls back to.
-					for _, w := range []why{whyStatus, whyProviderCode, whyStatusParent} {
-						c.fileCodeEvidence(e, w, form)
+					// The ways statusCandidates lets a status win: a
+					// registered code itself, a provider's own, or the
+					// X.Y.0 parent an unregistered code falls back to.
+					if e.Source == "enhanced" {
+						c.fileCodeEvidence(e, whyStatus, form)
+						if st.Detail == 0 {
+							c.fileCodeEvidence(e, whyStatusParent, form)
+						}
+					}
+					if e.Provider != "" {
+						c.fileCodeEvidence(e, whyProviderCode, form)
 					}
 				}
 			case kb.KindHTTP:
