@@ -61,26 +61,32 @@ func (t Texts) Get(lang string) Text {
 
 // Entry is one knowledge-base entry. The JSON names are part of maildx's
 // public output (maildx lookup --json, the HTTP API).
+//
+// The fields the classifier reads for every candidate and for the winner
+// come first, so that they share few cache lines: ranking reads the first
+// line and the parsed codes, a diagnosis the verdict and one language's
+// text after them.
 type Entry struct {
-	ID         string     `yaml:"id" json:"id"`
-	Source     string     `yaml:"-" json:"source"`
-	Provider   string     `yaml:"-" json:"provider,omitempty"`
-	Codes      []string   `yaml:"codes" json:"codes"`
-	Match      []string   `yaml:"match,omitempty" json:"match,omitempty"`
-	Reason     string     `yaml:"reason" json:"reason"`
-	Category   string     `yaml:"category" json:"category"`
-	Temporary  bool       `yaml:"temporary" json:"temporary"`
-	Action     string     `yaml:"action" json:"action"`
-	Fault      string     `yaml:"fault" json:"fault"`
-	RetryAfter int        `yaml:"retry_after,omitempty" json:"retry_after,omitempty"`
-	Severity   string     `yaml:"severity,omitempty" json:"severity,omitempty"`
-	Frequency  string     `yaml:"frequency,omitempty" json:"frequency,omitempty"`
-	SeedType   string     `yaml:"seed_type,omitempty" json:"seed_type,omitempty"`
-	Standard   string     `yaml:"standard" json:"standard"`
-	Note       *Localized `yaml:"note,omitempty" json:"note,omitempty"`
-	Text       Texts      `yaml:"text" json:"text"`
+	ID         string `yaml:"id" json:"id"`
+	Source     string `yaml:"-" json:"source"`
+	Provider   string `yaml:"-" json:"provider,omitempty"`
+	Reason     string `yaml:"reason" json:"reason"`
+	Category   string `yaml:"category" json:"category"`
+	Action     string `yaml:"action" json:"action"`
+	Fault      string `yaml:"fault" json:"fault"`
+	Temporary  bool   `yaml:"temporary" json:"temporary"`
+	RetryAfter int    `yaml:"retry_after,omitempty" json:"retry_after,omitempty"`
+	Severity   string `yaml:"severity,omitempty" json:"severity,omitempty"`
+	Frequency  string `yaml:"frequency,omitempty" json:"frequency,omitempty"`
+	codes      []Code // parsed Codes
+	Text       Texts  `yaml:"text" json:"text"`
 
-	codes  []Code // parsed Codes
+	Codes    []string   `yaml:"codes" json:"codes"`
+	Match    []string   `yaml:"match,omitempty" json:"match,omitempty"`
+	SeedType string     `yaml:"seed_type,omitempty" json:"seed_type,omitempty"`
+	Standard string     `yaml:"standard" json:"standard"`
+	Note     *Localized `yaml:"note,omitempty" json:"note,omitempty"`
+
 	search string // folded text for Search
 }
 
