@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -309,5 +311,40 @@ func TestParseCodeParsed(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ParseCode(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// TestPackKeepsValues holds pack to its promise: the loaded (packed)
+// entries equal the ones ParseFile decodes, field by field.
+func TestPackKeepsValues(t *testing.T) {
+	k := mustLoad(t)
+	names, err := fs.Glob(dataFS, "data/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range names {
+		b, err := fs.ReadFile(dataFS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, problems := ParseFile(path.Base(name), b)
+		if len(problems) > 0 {
+			t.Fatal(problems)
+		}
+		for _, want := range f.Entries {
+			got, ok := k.ByID(want.ID)
+			if !ok {
+				t.Fatalf("%s missing after Load", want.ID)
+			}
+			want.search = fold(searchDoc(want))
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s differs after packing:\n got %+v\nwant %+v", want.ID, got, want)
+			}
+			n++
+		}
+	}
+	if n != len(k.Entries()) {
+		t.Errorf("compared %d entries, the knowledge base has %d", n, len(k.Entries()))
 	}
 }
