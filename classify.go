@@ -134,70 +134,14 @@ func NewClassifier(k *kb.KB) *Classifier {
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
 		c.httpText[n], c.httpEv[n] = "HTTP "+c.replyText[n], "HTTP status "+c.replyText[n]
 	}
-	index := map[string]int{}
-	var texts []string   // per phrase
-	var recs [][]fragRec // per phrase
-	phraseOf := func(m string) int {
-		i, ok := index[m]
-		if !ok {
-			i = len(texts)
-			index[m] = i
-			texts = append(texts, m)
-			recs = append(recs, nil)
-			c.frags = append(c.frags, fragSpan{})
-		}
-		return i
-	}
-	compoundIndex := map[string]int{}
-	var compoundRecs [][]fragRec // per compound
+	pb := phraseBuilder{c: c, index: map[string]int{}, compoundIndex: map[string]int{}}
 	c.endsOf = map[int32][]int32{}
-	addRec := func(rs []fragRec, span *fragSpan, e *kb.Entry, m string, weight int) []fragRec {
-		if len(rs) > 0 && rs[0].entry.Source != e.Source {
-			span.shared = true
-		}
-		return append(rs, fragRec{entry: e, text: m, ev: "phrase " + strconv.Quote(m) + " → " + e.ID + " (" + e.Reason + ")", weight: int32(weight)})
-	}
 	for _, e := range k.Entries() {
 		if explicitClass(e) {
 			c.explicit[e] = true
 		}
 		for _, m := range e.Match {
-			if strings.Contains(m, kb.PartSep) {
-				var parts []compoundPart
-				var norm []string
-				weight := 0
-				for _, p := range strings.Split(m, kb.PartSep) {
-					p = string(normalize(p))
-					if len(p) < 4 {
-						continue // kb validation rejects it; nothing to find
-					}
-					parts = append(parts, compoundPart{pattern: int32(phraseOf(p)), len: int32(len(p))})
-					norm = append(norm, p)
-					weight += len(p)
-				}
-				if len(parts) < 2 {
-					continue
-				}
-				m = strings.Join(norm, " "+kb.PartSep+" ")
-				i, ok := compoundIndex[m]
-				if !ok {
-					i = len(c.compounds)
-					compoundIndex[m] = i
-					c.compounds = append(c.compounds, compound{parts: parts})
-					compoundRecs = append(compoundRecs, nil)
-					last := parts[len(parts)-1].pattern
-					c.endsOf[last] = append(c.endsOf[last], int32(i))
-					c.frags[last].last = true
-				}
-				compoundRecs[i] = addRec(compoundRecs[i], &c.compounds[i].span, e, m, weight)
-				continue
-			}
-			m = string(normalize(m))
-			if len(m) < 4 {
-				continue
-			}
-			i := phraseOf(m)
-			recs[i] = addRec(recs[i], &c.frags[i], e, m, len(m))
+			pb.add(e, m)
 		}
 		// Each code files the entry where Explain looks it up, and the
 		// evidence line of the entry winning by it, as the candidate
@@ -241,22 +185,103 @@ func NewClassifier(k *kb.KB) *Classifier {
 			}
 		}
 	}
-	patterns := make([]string, len(texts), len(texts)+len(providerSignals))
-	for i, rs := range recs {
-		c.frags[i].off, c.frags[i].n = uint32(len(c.fragRecs)), uint16(len(rs))
-		c.fragRecs = append(c.fragRecs, rs...)
-		patterns[i] = texts[i]
-	}
-	for i, rs := range compoundRecs {
-		c.compounds[i].span.off, c.compounds[i].span.n = uint32(len(c.fragRecs)), uint16(len(rs))
-		c.fragRecs = append(c.fragRecs, rs...)
-	}
+	patterns := pb.finish()
 	// Provider signals ride along in the same automaton, after the phrases.
 	for _, ps := range providerSignals {
 		patterns = append(patterns, ps.fragment)
 	}
 	c.matcher = phrase.New(patterns)
 	return c
+}
+
+// phraseBuilder files the entries' match fragments for NewClassifier: each
+// distinct phrase once (a pattern of the automaton), a compound's parts as
+// phrases of their own, and every (phrase, entry) pair as a record.
+type phraseBuilder struct {
+	c             *Classifier
+	index         map[string]int // phrase → pattern index
+	texts         []string       // per phrase
+	recs          [][]fragRec    // per phrase
+	compoundIndex map[string]int
+	compoundRecs  [][]fragRec // per compound
+}
+
+// phrase returns the pattern index of m, filing it when it is new.
+func (b *phraseBuilder) phrase(m string) int {
+	i, ok := b.index[m]
+	if !ok {
+		i = len(b.texts)
+		b.index[m] = i
+		b.texts = append(b.texts, m)
+		b.recs = append(b.recs, nil)
+		b.c.frags = append(b.c.frags, fragSpan{})
+	}
+	return i
+}
+
+// add files match fragment m of entry e.
+func (b *phraseBuilder) add(e *kb.Entry, m string) {
+	c := b.c
+	if !strings.Contains(m, kb.PartSep) {
+		m = string(normalize(m))
+		if len(m) < 4 {
+			return // kb validation rejects it; nothing to find
+		}
+		i := b.phrase(m)
+		b.recs[i] = addRec(b.recs[i], &c.frags[i], e, m, len(m))
+		return
+	}
+	var parts []compoundPart
+	var norm []string
+	weight := 0
+	for _, p := range strings.Split(m, kb.PartSep) {
+		p = string(normalize(p))
+		if len(p) < 4 {
+			continue
+		}
+		parts = append(parts, compoundPart{pattern: int32(b.phrase(p)), len: int32(len(p))})
+		norm = append(norm, p)
+		weight += len(p)
+	}
+	if len(parts) < 2 {
+		return
+	}
+	m = strings.Join(norm, " "+kb.PartSep+" ")
+	i, ok := b.compoundIndex[m]
+	if !ok {
+		i = len(c.compounds)
+		b.compoundIndex[m] = i
+		c.compounds = append(c.compounds, compound{parts: parts})
+		b.compoundRecs = append(b.compoundRecs, nil)
+		last := parts[len(parts)-1].pattern
+		c.endsOf[last] = append(c.endsOf[last], int32(i))
+		c.frags[last].last = true
+	}
+	b.compoundRecs[i] = addRec(b.compoundRecs[i], &c.compounds[i].span, e, m, weight)
+}
+
+// addRec appends the record of entry e for phrase m to rs, a phrase's or
+// compound's records, and marks span shared when sources differ.
+func addRec(rs []fragRec, span *fragSpan, e *kb.Entry, m string, weight int) []fragRec {
+	if len(rs) > 0 && rs[0].entry.Source != e.Source {
+		span.shared = true
+	}
+	return append(rs, fragRec{entry: e, text: m, ev: "phrase " + strconv.Quote(m) + " → " + e.ID + " (" + e.Reason + ")", weight: int32(weight)})
+}
+
+// finish lays the records out side by side in fragRecs, the phrases' first
+// and the compounds' after them, and returns the phrases in pattern order.
+func (b *phraseBuilder) finish() []string {
+	c := b.c
+	for i, rs := range b.recs {
+		c.frags[i].off, c.frags[i].n = uint32(len(c.fragRecs)), uint16(len(rs))
+		c.fragRecs = append(c.fragRecs, rs...)
+	}
+	for i, rs := range b.compoundRecs {
+		c.compounds[i].span.off, c.compounds[i].span.n = uint32(len(c.fragRecs)), uint16(len(rs))
+		c.fragRecs = append(c.fragRecs, rs...)
+	}
+	return b.texts
 }
 
 // Scores of the evidence kinds; higher wins. The order encodes the rule
