@@ -1,7 +1,6 @@
 package maildx
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,11 +26,14 @@ type Classifier struct {
 	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
 
 	// Evidence strings that would otherwise be built on every call.
-	replyText [600]string                // "550"
-	replyEv   [600]string                // "reply code 550 (permanent)"
-	httpText  [600]string                // "HTTP 429"
-	httpEv    [600]string                // "HTTP status 429"
-	statusEv  map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
+	replyText [600]string // "550"
+	replyEv   [600]string // "reply code 550 (permanent)"
+	httpText  [600]string // "HTTP 429"
+	httpEv    [600]string // "HTTP status 429"
+	// parentText[class][subject] is the X.Y.0 code an unregistered detail
+	// falls back to ("5.7.0"); subjects above 7 are not read as codes.
+	parentText [6][8]string
+	statusEv   map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
 
 	explicit map[*kb.Entry]bool // explicitClass, for the entries where it holds
 
@@ -133,6 +135,11 @@ func NewClassifier(k *kb.KB) *Classifier {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
 		c.httpText[n], c.httpEv[n] = "HTTP "+c.replyText[n], "HTTP status "+c.replyText[n]
+	}
+	for _, cl := range []smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+		for subject := range c.parentText[cl] {
+			c.parentText[cl][subject] = smtpcode.Status{Class: cl, Subject: subject}.String()
+		}
 	}
 	pb := phraseBuilder{c: c, index: map[string]int{}, compoundIndex: map[string]int{}}
 	c.endsOf = map[int32][]int32{}
@@ -742,8 +749,8 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 		ev = append(ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
 	}
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
-		ev = append(ev, fmt.Sprintf("class mismatch: reply %d is %s but status %s is %s; the reply code decides whether to retry",
-			in.reply, className(smtpcode.ReplyClass(in.reply)), in.status, className(st.Class)))
+		ev = append(ev, "class mismatch: reply "+c.replyText[in.reply]+" is "+className(smtpcode.ReplyClass(in.reply))+
+			" but status "+in.status+" is "+className(st.Class)+"; the reply code decides whether to retry")
 	}
 	registered := false
 	for _, e := range c.byStatus[st.Generic()] {
@@ -778,8 +785,14 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 	if !registered {
 		for _, e := range c.byStatus[st.Parent().Generic()] {
 			if e.Source == "enhanced" {
-				ev = append(ev, in.status+" is not registered; falling back to "+st.Parent().String()+" (RFC 3463 section 3.1)")
-				cands = addCandidate(cands, e, scoreStatusParent, whyStatusParent, st.Parent().String())
+				var parent string
+				if int(st.Class) < len(c.parentText) && st.Subject < len(c.parentText[0]) {
+					parent = c.parentText[st.Class][st.Subject] // every code the scanner reads
+				} else {
+					parent = st.Parent().String()
+				}
+				ev = append(ev, in.status+" is not registered; falling back to "+parent+" (RFC 3463 section 3.1)")
+				cands = addCandidate(cands, e, scoreStatusParent, whyStatusParent, parent)
 			}
 		}
 	}
