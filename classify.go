@@ -134,7 +134,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
-		c.httpText[n], c.httpEv[n] = "HTTP "+c.replyText[n], "HTTP status "+c.replyText[n]
+		c.httpText[n], c.httpEv[n] = httpLines(c.replyText[n])
 	}
 	for _, cl := range []smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
 		for subject := range c.parentText[cl] {
@@ -495,14 +495,21 @@ func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candi
 		codes, cands = c.nameCandidates(n, codes, cands)
 	}
 	if in.httpStatus != 0 {
+		var code, line string
 		if n := in.httpStatus; n >= 100 && n < len(c.httpText) {
-			codes, ev = append(codes, c.httpText[n]), append(ev, c.httpEv[n])
+			code, line = c.httpText[n], c.httpEv[n]
 		} else {
-			codes = append(codes, "HTTP "+strconv.Itoa(n))
-			ev = append(ev, "HTTP status "+strconv.Itoa(n))
+			code, line = httpLines(strconv.Itoa(n)) // a caller's WithHTTPStatus outside 100–599
 		}
+		codes, ev = append(codes, code), append(ev, line)
 	}
 	return codes, ev, cands
+}
+
+// httpLines is what an HTTP status (number: "429") adds to the codes and
+// to the evidence.
+func httpLines(number string) (code, line string) {
+	return "HTTP " + number, "HTTP status " + number
 }
 
 // nameCandidates adds the entries of a name code (EENVELOPE, TSS04), the
