@@ -52,11 +52,14 @@ type Texts struct {
 }
 
 // Get returns the text in lang, English for anything but "de".
-func (t Texts) Get(lang string) Text {
+func (t Texts) Get(lang string) Text { return *t.In(lang) }
+
+// In is Get without the copy, for the classifier's hot path.
+func (t *Texts) In(lang string) *Text {
 	if lang == "de" {
-		return t.DE
+		return &t.DE
 	}
-	return t.EN
+	return &t.EN
 }
 
 // Entry is one knowledge-base entry. The JSON names are part of maildx's
