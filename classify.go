@@ -366,19 +366,20 @@ func (cd candidate) explain() string {
 
 // Explain diagnoses one error text.
 func (c *Classifier) Explain(text string, opts ...Option) (d Diagnosis) {
-	c.explain(&d, text, opts)
+	c.explain(&d, text, opts, true)
 	return d
 }
 
 // ExplainTo is Explain for loops: see the package function ExplainTo.
 func (c *Classifier) ExplainTo(d *Diagnosis, text string, opts ...Option) {
-	c.explain(d, text, opts)
+	c.explain(d, text, opts, false)
 }
 
 // explain fills in d, the caller's result: a Diagnosis is a large struct,
 // and building it in place saves copying it on every return. The memory of
 // d's Codes, Evidence and Entries is reused when d brings some (ExplainTo).
-func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
+// A fresh d (Explain's) is known to be zero and is not cleared again.
+func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, fresh bool) {
 	old := spare{codes: d.Codes, ev: d.Evidence, entries: d.Entries}
 	o := applyOptions(opts)
 	if o.lang != "de" {
@@ -410,7 +411,10 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 			in.status, in.st = st.String(), st
 		}
 	}
-	*d = Diagnosis{Input: text, Lang: o.lang, ReplyCode: in.reply, Status: in.status}
+	if !fresh {
+		*d = Diagnosis{}
+	}
+	d.Input, d.Lang, d.ReplyCode, d.Status = text, o.lang, in.reply, in.status
 	// Codes and evidence are gathered on the stack and copied into one
 	// allocation of their exact size at the end (see finish).
 	var cbuf [4]string
@@ -421,7 +425,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option) {
 	if pooled != nil {
 		normPool.Put(pooled)
 	}
-	cands = c.contextCandidates(in, o, cands)
+	cands = c.contextCandidates(in, &o, cands)
 	best := c.rank(cands)
 	if len(best) == 0 {
 		ev = c.fallback(d, in, ev)
@@ -623,7 +627,7 @@ func (c *Classifier) phraseRecs(in *input, f fragSpan, cands []candidate, gaveUp
 
 // contextCandidates adds what the context says: the HTTP status of the
 // detected provider's API, and a reason the caller already knows.
-func (c *Classifier) contextCandidates(in *input, o options, cands []candidate) []candidate {
+func (c *Classifier) contextCandidates(in *input, o *options, cands []candidate) []candidate {
 	if in.httpStatus != 0 && in.provider != "" {
 		for _, e := range c.byHTTP[in.httpStatus] {
 			if e.Provider == in.provider && len(e.Match) == 0 {
@@ -679,12 +683,12 @@ type spare struct {
 
 // reusing reports whether the Diagnosis came with slices of its own, as in
 // a loop over ExplainTo.
-func (sp spare) reusing() bool { return sp.codes != nil || sp.ev != nil || sp.entries != nil }
+func (sp *spare) reusing() bool { return sp.codes != nil || sp.ev != nil || sp.entries != nil }
 
 // room is the capacity of a new slice for n elements: exact for a fresh
 // Diagnosis, which may be kept for long, and with headroom when the slice
 // is going to be reused, so that a loop stops allocating soon.
-func (sp spare) room(n, headroom int) int {
+func (sp *spare) room(n, headroom int) int {
 	if sp.reusing() {
 		return max(n, headroom)
 	}
@@ -697,7 +701,7 @@ func (sp spare) room(n, headroom int) int {
 // collector costs. A reused one keeps its memory where it is large enough:
 // fresh memory per call, not the copying, is what makes allocation slow on
 // a busy machine.
-func (sp spare) finish(d *Diagnosis, codes, ev []string) {
+func (sp *spare) finish(d *Diagnosis, codes, ev []string) {
 	// Codes and Evidence are never nil: their JSON is [] when empty.
 	if sp.codes != nil && sp.ev != nil && cap(sp.codes) >= len(codes) && cap(sp.ev) >= len(ev) {
 		d.Codes, d.Evidence = sp.codes[:len(codes)], sp.ev[:len(ev)]
@@ -753,11 +757,10 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 	if s, ok := c.statusEv[st]; ok {
 		ev = append(ev, s)
 	} else {
-		ev = append(ev, "enhanced status "+in.status+" ("+className(st.Class)+")")
+		ev = addEv(ev, statusLine(in.status, st.Class))
 	}
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
-		ev = append(ev, "class mismatch: reply "+c.replyText[in.reply]+" is "+className(smtpcode.ReplyClass(in.reply))+
-			" but status "+in.status+" is "+className(st.Class)+"; the reply code decides whether to retry")
+		ev = addEv(ev, c.mismatchLine(in))
 	}
 	registered := false
 	for _, e := range c.byStatus[st.Generic()] {
@@ -798,12 +801,39 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 				} else {
 					parent = st.Parent().String()
 				}
-				ev = append(ev, in.status+" is not registered; falling back to "+parent+" (RFC 3463 section 3.1)")
+				ev = addEv(ev, parentLine(in.status, parent))
 				cands = addCandidate(cands, e, scoreStatusParent, whyStatusParent, parent)
 			}
 		}
 	}
 	return ev, cands
+}
+
+// The evidence lines below are joined on few calls; as functions of their
+// own their code stays out of statusCandidates' hot lines.
+
+// statusLine is the evidence line of an enhanced status code that no
+// entry lists (the common ones are prepared in statusEv).
+//
+//go:noinline
+func statusLine(status string, class smtpcode.Class) string {
+	return "enhanced status " + status + " (" + className(class) + ")"
+}
+
+// mismatchLine says that the reply code and the enhanced status code
+// disagree in class.
+//
+//go:noinline
+func (c *Classifier) mismatchLine(in *input) string {
+	return "class mismatch: reply " + c.replyText[in.reply] + " is " + className(smtpcode.ReplyClass(in.reply)) +
+		" but status " + in.status + " is " + className(in.st.Class) + "; the reply code decides whether to retry"
+}
+
+// parentLine says that an unregistered code falls back to its parent.
+//
+//go:noinline
+func parentLine(status, parent string) string {
+	return status + " is not registered; falling back to " + parent + " (RFC 3463 section 3.1)"
 }
 
 // codeEntries picks, among the entries that share a code, the one the code
