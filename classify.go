@@ -22,7 +22,10 @@ type Classifier struct {
 	byName    map[string][]*kb.Entry // name codes, exact case
 	byHex     map[string][]*kb.Entry
 	byReply   [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
-	byStatus  map[smtpcode.Status][]*kb.Entry // exact or X-form status → entries
+	// statuses[class][subject][detail]: the entries filed under an exact
+	// or X-form (class 0) status code, and the code's evidence line. A
+	// dense table: read on most calls, and a map lookup hashes the key.
+	statuses [6][8][]statusSlot
 	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
 
 	// Evidence strings that would otherwise be built on every call.
@@ -33,21 +36,58 @@ type Classifier struct {
 	// parentText[class][subject] is the X.Y.0 code an unregistered detail
 	// falls back to ("5.7.0"); subjects above 7 are not read as codes.
 	parentText [6][8]string
-	statusEv   map[smtpcode.Status]string // "enhanced status 5.1.1 (permanent)"
 
-	explicit map[*kb.Entry]bool // explicitClass, for the entries where it holds
+	explicit []bool // explicitClass, by entry (kb.Entry.Seq)
 
-	// codeEv holds the evidence line of every code an entry can win by
-	// ("reply code 550 → smtp-550 (onhold)"), filed beside the lookup
-	// tables: joining it for the winner cost more than the rest of a
-	// short explanation.
-	codeEv map[codeEvKey]string
+	// codeEv holds, by entry (kb.Entry.Seq), the evidence line of every
+	// code the entry can win by ("reply code 550 → smtp-550 (onhold)"):
+	// joining it for the winner cost more than the rest of a short
+	// explanation.
+	codeEv [][]codeEvRec
 }
 
-type codeEvKey struct {
+// statusSlot is what is filed under one enhanced status code.
+type statusSlot struct {
+	entries []*kb.Entry
+	ev      string // "enhanced status 5.1.1 (permanent)"; classes 2, 4, 5
+}
+
+// codeEvRec is the evidence line of an entry winning by a code of kind
+// why, as the candidate names the code (detail).
+type codeEvRec struct {
 	why    why
 	detail string
-	entry  *kb.Entry
+	line   string
+}
+
+// status returns the slot of st, nil when nothing is filed there.
+func (c *Classifier) status(st smtpcode.Status) *statusSlot {
+	if uint(st.Class) >= uint(len(c.statuses)) || uint(st.Subject) >= uint(len(c.statuses[0])) {
+		return nil
+	}
+	row := c.statuses[st.Class][st.Subject]
+	if uint(st.Detail) >= uint(len(row)) {
+		return nil
+	}
+	return &row[st.Detail]
+}
+
+// statusEntries returns the entries filed under st.
+func (c *Classifier) statusEntries(st smtpcode.Status) []*kb.Entry {
+	if sl := c.status(st); sl != nil {
+		return sl.entries
+	}
+	return nil
+}
+
+// fileStatus returns the slot of st, growing the table to hold it; st's
+// subject is at most 7.
+func (c *Classifier) fileStatus(st smtpcode.Status) *statusSlot {
+	row := &c.statuses[st.Class][st.Subject]
+	if len(*row) <= st.Detail {
+		*row = append(*row, make([]statusSlot, st.Detail+1-len(*row))...)
+	}
+	return &(*row)[st.Detail]
 }
 
 // winnerEvidence is the evidence line of the winning candidate.
@@ -55,8 +95,10 @@ func (c *Classifier) winnerEvidence(top candidate) string {
 	if top.ev != nil {
 		return *top.ev
 	}
-	if s, ok := c.codeEv[codeEvKey{top.why, top.detail, top.entry}]; ok {
-		return s
+	for _, r := range c.codeEv[top.entry.Seq()] {
+		if r.why == top.why && r.detail == top.detail {
+			return r.line
+		}
 	}
 	return top.evidence()
 }
@@ -70,7 +112,13 @@ func (cd candidate) evidence() string {
 // kind w (detail: the code as the candidate names it).
 func (c *Classifier) fileCodeEvidence(e *kb.Entry, w why, detail string) {
 	cd := candidate{entry: e, why: w, detail: detail}
-	c.codeEv[codeEvKey{w, detail, e}] = cd.evidence()
+	recs := &c.codeEv[e.Seq()]
+	for _, r := range *recs {
+		if r.why == w && r.detail == detail {
+			return
+		}
+	}
+	*recs = append(*recs, codeEvRec{why: w, detail: detail, line: cd.evidence()})
 }
 
 // fragSpan locates the records of a phrase (a fragment of the entries'
@@ -129,8 +177,9 @@ func defaultClassifier() *Classifier {
 // NewClassifier compiles the phrase automaton for k.
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
-		byStatus: map[smtpcode.Status][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{},
-		statusEv: map[smtpcode.Status]string{}, explicit: map[*kb.Entry]bool{}, codeEv: map[codeEvKey]string{}}
+		byHTTP: map[int][]*kb.Entry{}}
+	c.explicit = make([]bool, len(k.Entries()))
+	c.codeEv = make([][]codeEvRec, len(k.Entries()))
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
@@ -144,9 +193,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 	pb := phraseBuilder{c: c, index: map[string]int{}, compoundIndex: map[string]int{}}
 	c.endsOf = map[int32][]int32{}
 	for _, e := range k.Entries() {
-		if explicitClass(e) {
-			c.explicit[e] = true
-		}
+		c.explicit[e.Seq()] = explicitClass(e)
 		for _, m := range e.Match {
 			pb.add(e, m)
 		}
@@ -168,11 +215,15 @@ func NewClassifier(k *kb.KB) *Classifier {
 				}
 			case kb.KindStatus:
 				st := code.Status
-				c.byStatus[st] = append(c.byStatus[st], e)
+				if st.Subject >= len(c.statuses[0]) {
+					continue // never read from a text: subjects stop at 7
+				}
+				sl := c.fileStatus(st)
+				sl.entries = append(sl.entries, e)
 				for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
 					cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
 					form := cs.String()
-					c.statusEv[cs] = "enhanced status " + form + " (" + className(cl) + ")"
+					c.fileStatus(cs).ev = statusLine(form, cl)
 					// The ways statusCandidates lets a status win: a
 					// registered code itself, a provider's own, or the
 					// X.Y.0 parent an unregistered code falls back to.
@@ -754,8 +805,8 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // X.Y.0 parent when nothing covers the exact code.
 func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate) ([]string, []candidate) {
 	st := in.st
-	if s, ok := c.statusEv[st]; ok {
-		ev = append(ev, s)
+	if sl := c.status(st); sl != nil && sl.ev != "" {
+		ev = append(ev, sl.ev)
 	} else {
 		ev = addEv(ev, statusLine(in.status, st.Class))
 	}
@@ -763,7 +814,7 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 		ev = addEv(ev, c.mismatchLine(in))
 	}
 	registered := false
-	for _, e := range c.byStatus[st.Generic()] {
+	for _, e := range c.statusEntries(st.Generic()) {
 		if e.Source == "enhanced" {
 			registered = true
 			if st.Class == smtpcode.ClassSuccess && vagueStatus(st) && in.reply != 0 {
@@ -784,7 +835,7 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 	if !registered && st.Class != smtpcode.ClassNone {
 		// An unregistered code is a provider's own (Microsoft 5.7.708):
 		// its entry speaks for it, the first in file order if several.
-		for _, e := range c.byStatus[st] {
+		for _, e := range c.statusEntries(st) {
 			if e.Provider != "" {
 				cands = addCandidate(cands, e, scoreProviderCode, whyProviderCode, in.status)
 				registered = true
@@ -793,7 +844,7 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 		}
 	}
 	if !registered {
-		for _, e := range c.byStatus[st.Parent().Generic()] {
+		for _, e := range c.statusEntries(st.Parent().Generic()) {
 			if e.Source == "enhanced" {
 				var parent string
 				if int(st.Class) < len(c.parentText) && st.Subject < len(c.parentText[0]) {
@@ -958,12 +1009,12 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top *candidate, ev []string
 	// is only asked when the class would change something.
 	case class == smtpcode.ClassTransient && !d.Temporary && d.Reason != "expired":
 		// (An expired message stays given up, whatever the last reply's class.)
-		if !c.explicit[e] {
+		if !c.explicit[e.Seq()] {
 			d.Temporary = true
 			ev = addEv(ev, "transient class (4xx): the failure may go away, so retry")
 		}
 	case class == smtpcode.ClassPermanent && d.Temporary && e.Source != "smtp":
-		if !c.explicit[e] {
+		if !c.explicit[e.Seq()] {
 			d.Temporary = false
 			ev = addEv(ev, "permanent class (5xx): the server will not accept this message as it is")
 		}

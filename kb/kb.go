@@ -82,6 +82,7 @@ type Entry struct {
 	Severity   string `yaml:"severity,omitempty" json:"severity,omitempty"`
 	Frequency  string `yaml:"frequency,omitempty" json:"frequency,omitempty"`
 	codes      []Code // parsed Codes
+	seq        int32  // position in KB.Entries
 	Text       Texts  `yaml:"text" json:"text"`
 
 	Codes    []string   `yaml:"codes" json:"codes"`
@@ -100,6 +101,11 @@ const PartSep = "…"
 
 // ParsedCodes returns the entry's codes, parsed.
 func (e *Entry) ParsedCodes() []Code { return e.codes }
+
+// Seq returns the entry's position in its KB's Entries: an index for
+// tables kept beside the knowledge base (the classifier's), where a map
+// keyed by the entry would cost a hash on every lookup.
+func (e *Entry) Seq() int { return int(e.seq) }
 
 // file is the shape of one data file.
 type file struct {
@@ -213,8 +219,9 @@ func Load(fsys fs.FS) (*KB, error) {
 		e.search = fold(searchDoc(e))
 	}
 	pack(k.entries)
-	for _, e := range k.entries {
+	for i, e := range k.entries {
 		k.byID[e.ID] = e // its key is the packed string now
+		e.seq = int32(i)
 	}
 	return k, nil
 }

@@ -338,6 +338,10 @@ func TestPackKeepsValues(t *testing.T) {
 				t.Fatalf("%s missing after Load", want.ID)
 			}
 			want.search = fold(searchDoc(want))
+			if k.Entries()[got.Seq()] != got {
+				t.Errorf("%s: Seq %d is not its position in Entries", want.ID, got.Seq())
+			}
+			want.seq = got.seq // Load numbers the entries; ParseFile does not
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s differs after packing:\n got %+v\nwant %+v", want.ID, got, want)
 			}
