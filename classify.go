@@ -21,12 +21,12 @@ type Classifier struct {
 	endsOf    map[int32][]int32      // pattern index of a last part → its compounds
 	byName    map[string][]*kb.Entry // name codes, exact case
 	byHex     map[string][]*kb.Entry
-	byReply   [600][]*kb.Entry                // reply code → its smtp entries (an array: read on most calls)
+	byReply   [600][]*kb.Entry // reply code → its smtp entries (an array: read on most calls)
 	// statuses[class][subject][detail]: the entries filed under an exact
 	// or X-form (class 0) status code, and the code's evidence line. A
 	// dense table: read on most calls, and a map lookup hashes the key.
 	statuses [6][8][]statusSlot
-	byHTTP    map[int][]*kb.Entry             // HTTP status of a provider API → entries
+	byHTTP   map[int][]*kb.Entry // HTTP status of a provider API → entries
 
 	// Evidence strings that would otherwise be built on every call.
 	replyText [600]string // "550"
