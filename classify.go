@@ -1,6 +1,7 @@
 package maildx
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,10 @@ type Classifier struct {
 	parentText [6][8]string
 
 	explicit []bool // explicitClass, by entry (kb.Entry.Seq)
+
+	// verdicts[seq][classIndex[class]]: decide's judgement, made in advance.
+	verdicts [][4]verdict
+	names    []string // the verdicts' strings
 
 	// codeEv holds, by entry (kb.Entry.Seq), the evidence line of every
 	// code the entry can win by ("reply code 550 → smtp-550 (onhold)"):
@@ -243,6 +248,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 			}
 		}
 	}
+	c.judgeAll()
 	patterns := pb.finish()
 	// Provider signals ride along in the same automaton, after the phrases.
 	for _, ps := range providerSignals {
@@ -977,11 +983,9 @@ func before(a, b *candidate) bool {
 	return a.entry.ID < b.entry.ID
 }
 
-// decide fills the verdict fields from the winning entry and the codes.
+// decide fills in the diagnosis from the winning entry and the codes.
 func (c *Classifier) decide(d *Diagnosis, in *input, top *candidate, ev []string, o *options) []string {
 	e := top.entry
-	d.Reason, d.Category, d.Action, d.Fault = e.Reason, e.Category, e.Action, e.Fault
-	d.Temporary = e.Temporary
 	d.Severity, d.Frequency = e.Severity, e.Frequency
 	d.Provider = c.detectProvider(in)
 	if top.claimed {
@@ -989,74 +993,169 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top *candidate, ev []string
 	}
 	t := e.Text.In(o.lang)
 	d.Title, d.Meaning, d.Solution = t.Title, t.Meaning, t.Solution
+	d.Kind = kindOf(in, e)
 
-	// The reply code is the server's final word on retrying, except where an
-	// entry says on purpose that its code's class misleads (Yahoo's 421
-	// [TS03] "retrying will not succeed").
+	// The reply code is the server's final word on retrying; without one,
+	// the status code's class.
 	class := smtpcode.ReplyClass(in.reply)
 	if in.reply == 0 && in.status != "" {
-		st := in.st
-		class = st.Class
+		class = in.st.Class
 	}
+	var lines uint16
+	if o.final || o.attempt > 1 {
+		j := c.judge(e, class, o)
+		d.Reason, d.Category, d.Action, d.Fault = j.reason, j.category, j.action, j.fault
+		d.Temporary, d.HardBounce, d.RetryAfter = j.temporary, j.hardBounce, j.retryAfter
+		lines = j.lines
+	} else {
+		v := &c.verdicts[e.Seq()][classIndex[class]]
+		d.Reason, d.Category, d.Action, d.Fault = c.names[v.reason], c.names[v.category], c.names[v.action], c.names[v.fault]
+		d.Temporary, d.HardBounce, d.RetryAfter = v.temporary, v.hardBounce, int(v.retryAfter)
+		lines = v.lines
+	}
+	for ; lines != 0; lines &= lines - 1 {
+		ev = addEv(ev, judgementLines[bits.TrailingZeros16(lines)])
+	}
+	return ev
+}
+
+// judgement is what decide concludes from the winning entry and the class
+// of the codes.
+type judgement struct {
+	reason, category, action, fault string
+	temporary, hardBounce           bool
+	retryAfter                      int
+	lines                           uint16 // the judgementLines that say why, as bits
+}
+
+// The evidence lines of judge's rules, in the order the rules run.
+const (
+	lineSuccess = iota
+	lineTransient
+	linePermanent
+	lineRetryLater
+	lineRetryFirst
+	lineSlowDown
+	lineGaveUp
+	lineMTAGaveUp
+	lineNoRetry
+)
+
+var judgementLines = [...]string{
+	lineSuccess:    "success class (2xx): the message was accepted",
+	lineTransient:  "transient class (4xx): the failure may go away, so retry",
+	linePermanent:  "permanent class (5xx): the server will not accept this message as it is",
+	lineRetryLater: "transient class (4xx): retry later",
+	lineRetryFirst: "temporary failure: retry before suppressing the address",
+	lineSlowDown:   "transient rate limit: slow down and retry",
+	lineGaveUp:     "permanent for this message: no more attempts",
+	lineMTAGaveUp:  "the reporting MTA gave up (DSN Action: failed): permanent for this message",
+	lineNoRetry:    "permanent failure: retrying the same message will not help",
+}
+
+// judge applies the rules that turn the winning entry and the class of the
+// codes into the verdict.
+func (c *Classifier) judge(e *kb.Entry, class smtpcode.Class, o *options) judgement {
+	j := judgement{reason: e.Reason, category: e.Category, action: e.Action, fault: e.Fault, temporary: e.Temporary}
+	// The class is the server's final word on retrying, except where an
+	// entry says on purpose that its code's class misleads (Yahoo's 421
+	// [TS03] "retrying will not succeed").
 	switch {
 	case class == smtpcode.ClassSuccess:
-		if d.Reason != "delivered" && d.Category != "success" {
-			d.Reason, d.Category, d.Action, d.Fault = "delivered", "success", "none", "remote-system"
-			ev = addEv(ev, "success class (2xx): the message was accepted")
+		if j.reason != "delivered" && j.category != "success" {
+			j.reason, j.category, j.action, j.fault = "delivered", "success", "none", "remote-system"
+			j.lines |= 1 << lineSuccess
 		}
-		d.Temporary = false
-	// An entry whose class is deliberate (explicitClass) keeps it; the map
-	// is only asked when the class would change something.
-	case class == smtpcode.ClassTransient && !d.Temporary && d.Reason != "expired":
+		j.temporary = false
+	case class == smtpcode.ClassTransient && !j.temporary && j.reason != "expired":
 		// (An expired message stays given up, whatever the last reply's class.)
 		if !c.explicit[e.Seq()] {
-			d.Temporary = true
-			ev = addEv(ev, "transient class (4xx): the failure may go away, so retry")
+			j.temporary = true
+			j.lines |= 1 << lineTransient
 		}
-	case class == smtpcode.ClassPermanent && d.Temporary && e.Source != "smtp":
+	case class == smtpcode.ClassPermanent && j.temporary && e.Source != "smtp":
 		if !c.explicit[e.Seq()] {
-			d.Temporary = false
-			ev = addEv(ev, "permanent class (5xx): the server will not accept this message as it is")
+			j.temporary = false
+			j.lines |= 1 << linePermanent
 		}
 	}
-	if class == smtpcode.ClassTransient && d.Action == "none" {
-		d.Action = "retry"
-		ev = addEv(ev, "transient class (4xx): retry later")
+	if class == smtpcode.ClassTransient && j.action == "none" {
+		j.action = "retry"
+		j.lines |= 1 << lineRetryLater
 	}
-	if d.Temporary && d.Action == "suppress" {
-		d.Action = "retry"
-		ev = addEv(ev, "temporary failure: retry before suppressing the address")
+	if j.temporary && j.action == "suppress" {
+		j.action = "retry"
+		j.lines |= 1 << lineRetryFirst
 	}
-	if d.Temporary && d.Action == "fix-sender" && class == smtpcode.ClassTransient && (d.Category == "rate-limited" || d.Category == "reputation-block") {
-		d.Action = "retry"
-		ev = addEv(ev, "transient rate limit: slow down and retry")
+	if j.temporary && j.action == "fix-sender" && class == smtpcode.ClassTransient && (j.category == "rate-limited" || j.category == "reputation-block") {
+		j.action = "retry"
+		j.lines |= 1 << lineSlowDown
 	}
-	if o.final && d.Temporary && d.Reason != "delivered" {
-		d.Temporary = false
+	if o.final && j.temporary && j.reason != "delivered" {
+		j.temporary = false
 		if o.gaveUp {
-			ev = addEv(ev, "permanent for this message: no more attempts")
+			j.lines |= 1 << lineGaveUp
 		} else {
-			ev = addEv(ev, "the reporting MTA gave up (DSN Action: failed): permanent for this message")
+			j.lines |= 1 << lineMTAGaveUp
 		}
-		if d.Action == "retry" && hardBounce(d.Reason, false) {
-			d.Action = "suppress"
+		if j.action == "retry" && hardBounce(j.reason, false) {
+			j.action = "suppress"
 		}
 	}
-	if !d.Temporary && d.Action == "retry" && class == smtpcode.ClassPermanent {
+	if !j.temporary && j.action == "retry" && class == smtpcode.ClassPermanent {
 		// Retrying the same message will not help; who can change something
 		// depends on whose side the problem is (a full mailbox: the recipient).
-		d.Action = "fix-sender"
-		if d.Fault == "recipient" {
-			d.Action = "contact-recipient"
+		j.action = "fix-sender"
+		if j.fault == "recipient" {
+			j.action = "contact-recipient"
 		}
-		ev = addEv(ev, "permanent failure: retrying the same message will not help")
+		j.lines |= 1 << lineNoRetry
 	}
-	d.HardBounce = hardBounce(d.Reason, d.Temporary)
-	if d.Action == "retry" {
-		d.RetryAfter = retryAfter(e, d.Category, o.attempt)
+	j.hardBounce = hardBounce(j.reason, j.temporary)
+	if j.action == "retry" {
+		j.retryAfter = retryAfter(e, j.category, o.attempt)
 	}
-	d.Kind = kindOf(in, e)
-	return ev
+	return j
+}
+
+// verdict is a judgement made in advance, for every entry and class, for
+// the calls that give no attempt number and no final give-up – nearly all:
+// the rules were the largest code a call ran, and a table row is one read.
+// Its strings are indexes into Classifier.names, so the table holds no
+// pointers for the garbage collector to follow.
+type verdict struct {
+	reason, category, action, fault uint16
+	retryAfter                      int32
+	lines                           uint16
+	temporary, hardBounce           bool
+}
+
+// classIndex maps a class to its column in Classifier.verdicts.
+var classIndex = [6]uint8{smtpcode.ClassNone: 0, smtpcode.ClassSuccess: 1, smtpcode.ClassTransient: 2, smtpcode.ClassPermanent: 3}
+
+// judgeAll fills c.verdicts and c.names; c.explicit must be filled.
+func (c *Classifier) judgeAll() {
+	index := map[string]uint16{}
+	name := func(s string) uint16 {
+		i, ok := index[s]
+		if !ok {
+			i = uint16(len(c.names))
+			index[s] = i
+			c.names = append(c.names, s)
+		}
+		return i
+	}
+	entries := c.kb.Entries()
+	c.verdicts = make([][4]verdict, len(entries))
+	for _, e := range entries {
+		for _, class := range []smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+			j := c.judge(e, class, &options{})
+			c.verdicts[e.Seq()][classIndex[class]] = verdict{
+				reason: name(j.reason), category: name(j.category), action: name(j.action), fault: name(j.fault),
+				retryAfter: int32(j.retryAfter), lines: j.lines, temporary: j.temporary, hardBounce: j.hardBounce,
+			}
+		}
+	}
 }
 
 // addEv appends a fixed evidence line: decide's rules fire on few texts,
