@@ -437,7 +437,10 @@ func (c *Classifier) ExplainTo(d *Diagnosis, text string, opts ...Option) {
 // d's Codes, Evidence and Entries is reused when d brings some (ExplainTo).
 // A fresh d (Explain's) is known to be zero and is not cleared again.
 func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, fresh bool) {
-	old := spare{codes: d.Codes, ev: d.Evidence, entries: d.Entries}
+	var old spare
+	if !fresh {
+		old = spare{codes: d.Codes, ev: d.Evidence, entries: d.Entries}
+	}
 	o := applyOptions(opts)
 	if o.lang != "de" {
 		o.lang = "en"

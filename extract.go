@@ -55,14 +55,15 @@ func parseInput(text string, known map[string][]*kb.Entry) *input {
 	return in
 }
 
-// parse fills in all but norm and returns the text to normalize; the
-// classifier calls it on a value on its stack and normalizes into a buffer
-// on its stack, as the normalized text does not outlive the call.
+// parse fills in all but norm of a zero input and returns the text to
+// normalize; the classifier calls it on a value on its stack and
+// normalizes into a buffer on its stack, as the normalized text does not
+// outlive the call.
 func (in *input) parse(text string, known map[string][]*kb.Entry) (body string) {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
-	*in = input{raw: text, known: known}
+	in.raw, in.known = text, known
 	body = text
 	if i := firstNonSpace(text); i < len(text) && (text[i] == '{' || text[i] == '[' || text[i] == 'H') {
 		if t := strings.TrimSpace(text); t[0] != 'H' || httpPrefix(t) > 0 {
