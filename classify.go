@@ -96,7 +96,7 @@ func (c *Classifier) fileStatus(st smtpcode.Status) *statusSlot {
 }
 
 // winnerEvidence is the evidence line of the winning candidate.
-func (c *Classifier) winnerEvidence(top candidate) string {
+func (c *Classifier) winnerEvidence(top *candidate) string {
 	if top.ev != nil {
 		return *top.ev
 	}
@@ -708,6 +708,18 @@ func (c *Classifier) contextCandidates(in *input, o *options, cands []candidate)
 // server verdict, the SMTP command of the failure – and adds the winner's
 // evidence. best[0] is the winner afterwards.
 func (c *Classifier) settle(best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
+	if gaveUp == "" && o.command == "" {
+		// Nearly every call: nothing below applies but the winner's line.
+		return best, addEv(ev, c.winnerEvidence(&best[0]))
+	}
+	return c.settleContext(best, gaveUp, ev, o)
+}
+
+// settleContext is settle for a text with a give-up or a call that names
+// the SMTP command.
+//
+//go:noinline
+func (c *Classifier) settleContext(best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
 	if gaveUp != "" && best[0].entry.Reason == "networkerror" {
 		// No server ever gave a verdict – connections timed out or
 		// failed – so the give-up is the story: the message expired.
@@ -721,7 +733,7 @@ func (c *Classifier) settle(best []candidate, gaveUp string, ev []string, o *opt
 		}
 	}
 	top := best[0]
-	ev = append(ev, c.winnerEvidence(top))
+	ev = append(ev, c.winnerEvidence(&top))
 	if gaveUp != "" && top.entry.Reason != "expired" && !o.final {
 		ev = append(ev, "phrase "+strconv.Quote(gaveUp)+": the sending MTA gave up; the last error says why")
 		o.final, o.gaveUp = true, true
