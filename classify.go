@@ -23,6 +23,8 @@ type Classifier struct {
 	byName    map[string][]*kb.Entry // name codes, exact case
 	byHex     map[string][]*kb.Entry
 	byReply   [600][]*kb.Entry // reply code → its smtp entries (an array: read on most calls)
+	// replyCands[code]: the candidates of a reply code, made in advance.
+	replyCands [600][]candidate
 	// statuses[class][subject][detail]: the entries filed under an exact
 	// or X-form (class 0) status code, and the code's evidence line. A
 	// dense table: read on most calls, and a map lookup hashes the key.
@@ -55,6 +57,15 @@ type Classifier struct {
 type statusSlot struct {
 	entries []*kb.Entry
 	ev      string // "enhanced status 5.1.1 (permanent)"; classes 2, 4, 5
+	// found[hasReply] is matchStatus's result for the code, classes 2,
+	// 4 and 5: the same for every text.
+	found [2]statusMatch
+}
+
+// statusMatch is what an enhanced status code adds beyond its own line.
+type statusMatch struct {
+	lines []string
+	cands []candidate
 }
 
 // codeEvRec is the evidence line of an entry winning by a code of kind
@@ -249,6 +260,13 @@ func NewClassifier(k *kb.KB) *Classifier {
 		}
 	}
 	c.judgeAll()
+	for n := range c.replyCands {
+		for _, e := range codeEntries(c.byReply[n]) {
+			c.replyCands[n] = addCandidate(c.replyCands[n], e, scoreReply, whyReply, c.replyText[n])
+		}
+		c.pointEvidence(c.replyCands[n])
+	}
+	c.matchAllStatuses()
 	patterns := pb.finish()
 	// Provider signals ride along in the same automaton, after the phrases.
 	for _, ps := range providerSignals {
@@ -538,9 +556,7 @@ func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candi
 		r := c.replyText[in.reply]
 		codes = append(codes, r)
 		ev = append(ev, c.replyEv[in.reply])
-		for _, e := range codeEntries(c.byReply[in.reply]) {
-			cands = addCandidate(cands, e, scoreReply, whyReply, r)
-		}
+		cands = append(cands, c.replyCands[in.reply]...)
 	}
 	if in.status != "" {
 		codes = append(codes, in.status)
@@ -826,7 +842,8 @@ func wrapperSource(source string) bool { return source == "nodemailer" }
 // X.Y.0 parent when nothing covers the exact code.
 func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate) ([]string, []candidate) {
 	st := in.st
-	if sl := c.status(st); sl != nil && sl.ev != "" {
+	sl := c.status(st)
+	if sl != nil && sl.ev != "" {
 		ev = append(ev, sl.ev)
 	} else {
 		ev = addEv(ev, statusLine(in.status, st.Class))
@@ -834,11 +851,26 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
 		ev = addEv(ev, c.mismatchLine(in))
 	}
+	if sl != nil && st.Class != smtpcode.ClassNone {
+		// Every code an entry lists, in every class: its candidates
+		// were found when the classifier was built.
+		m := &sl.found[b2i(in.reply != 0)]
+		if len(m.lines) > 0 {
+			ev = append(ev, m.lines...)
+		}
+		return ev, append(cands, m.cands...)
+	}
+	return c.matchStatus(st, in.status, in.reply != 0, ev, cands)
+}
+
+// matchStatus adds the candidates of status code st (written status) and
+// the evidence of a fallback to the X.Y.0 parent.
+func (c *Classifier) matchStatus(st smtpcode.Status, status string, hasReply bool, ev []string, cands []candidate) ([]string, []candidate) {
 	registered := false
 	for _, e := range c.statusEntries(st.Generic()) {
 		if e.Source == "enhanced" {
 			registered = true
-			if st.Class == smtpcode.ClassSuccess && vagueStatus(st) && in.reply != 0 {
+			if st.Class == smtpcode.ClassSuccess && vagueStatus(st) && hasReply {
 				continue // "250 2.0.0 OK": the reply code's entry says it better
 			}
 			if e.Reason == "delivered" && st.Class != smtpcode.ClassSuccess {
@@ -850,7 +882,7 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 			if vagueStatus(st) {
 				score = scoreVagueStatus
 			}
-			cands = addCandidate(cands, e, score, whyStatus, in.status)
+			cands = addCandidate(cands, e, score, whyStatus, status)
 		}
 	}
 	if !registered && st.Class != smtpcode.ClassNone {
@@ -858,7 +890,7 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 		// its entry speaks for it, the first in file order if several.
 		for _, e := range c.statusEntries(st) {
 			if e.Provider != "" {
-				cands = addCandidate(cands, e, scoreProviderCode, whyProviderCode, in.status)
+				cands = addCandidate(cands, e, scoreProviderCode, whyProviderCode, status)
 				registered = true
 				break
 			}
@@ -873,12 +905,56 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 				} else {
 					parent = st.Parent().String()
 				}
-				ev = addEv(ev, parentLine(in.status, parent))
+				ev = addEv(ev, parentLine(status, parent))
 				cands = addCandidate(cands, e, scoreStatusParent, whyStatusParent, parent)
 			}
 		}
 	}
 	return ev, cands
+}
+
+// matchAllStatuses fills the found lists of every status slot of class 2,
+// 4 or 5, with and without a reply code, and points each candidate at its
+// evidence line; the codeEv table must be complete.
+func (c *Classifier) matchAllStatuses() {
+	for cl := range c.statuses {
+		if cl == int(smtpcode.ClassNone) {
+			continue
+		}
+		for subject := range c.statuses[cl] {
+			row := c.statuses[cl][subject]
+			for detail := range row {
+				st := smtpcode.Status{Class: smtpcode.Class(cl), Subject: subject, Detail: detail}
+				for r := range 2 {
+					m := &row[detail].found[r]
+					m.lines, m.cands = c.matchStatus(st, st.String(), r == 1, nil, nil)
+					c.pointEvidence(m.cands)
+				}
+			}
+		}
+	}
+}
+
+// pointEvidence points candidates made in advance at their evidence lines
+// in codeEv, which spares winnerEvidence the search.
+func (c *Classifier) pointEvidence(cands []candidate) {
+	for i := range cands {
+		cd := &cands[i]
+		recs := c.codeEv[cd.entry.Seq()]
+		for j := range recs {
+			if recs[j].why == cd.why && recs[j].detail == cd.detail {
+				cd.ev = &recs[j].line
+				break
+			}
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // The evidence lines below are joined on few calls; as functions of their
