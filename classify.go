@@ -25,10 +25,12 @@ type Classifier struct {
 	byReply   [600][]*kb.Entry // reply code → its smtp entries (an array: read on most calls)
 	// replyCands[code]: the candidates of a reply code, made in advance.
 	replyCands [600][]candidate
-	// statuses[class][subject][detail]: the entries filed under an exact
-	// or X-form (class 0) status code, and the code's evidence line. A
-	// dense table: read on most calls, and a map lookup hashes the key.
-	statuses [6][8][]statusSlot
+	// statuses[class][subject][detail] is 1 + the index in slots of
+	// what is filed under an exact or X-form (class 0) status code, 0
+	// where nothing is. Dense tables of two bytes a code: read on most
+	// calls, where a map lookup hashes the key.
+	statuses [6][8][]uint16
+	slots    []statusSlot
 	byHTTP   map[int][]*kb.Entry // HTTP status of a provider API → entries
 
 	// Evidence strings that would otherwise be built on every call.
@@ -55,11 +57,12 @@ type Classifier struct {
 
 // statusSlot is what is filed under one enhanced status code.
 type statusSlot struct {
+	st      smtpcode.Status
 	entries []*kb.Entry
 	ev      string // "enhanced status 5.1.1 (permanent)"; classes 2, 4, 5
-	// found[hasReply] is matchStatus's result for the code, classes 2,
-	// 4 and 5: the same for every text.
-	found [2]statusMatch
+	// found[hasReply] is matchStatus's result for a code of class 2, 4
+	// or 5: the same for every text. nil for class 0.
+	found *[2]statusMatch
 }
 
 // statusMatch is what an enhanced status code adds beyond its own line.
@@ -82,10 +85,10 @@ func (c *Classifier) status(st smtpcode.Status) *statusSlot {
 		return nil
 	}
 	row := c.statuses[st.Class][st.Subject]
-	if uint(st.Detail) >= uint(len(row)) {
+	if uint(st.Detail) >= uint(len(row)) || row[st.Detail] == 0 {
 		return nil
 	}
-	return &row[st.Detail]
+	return &c.slots[row[st.Detail]-1]
 }
 
 // statusEntries returns the entries filed under st.
@@ -96,14 +99,18 @@ func (c *Classifier) statusEntries(st smtpcode.Status) []*kb.Entry {
 	return nil
 }
 
-// fileStatus returns the slot of st, growing the table to hold it; st's
-// subject is at most 7.
+// fileStatus returns the slot of st, making it if needed; st's subject is
+// at most 7. The pointer is good until the next call.
 func (c *Classifier) fileStatus(st smtpcode.Status) *statusSlot {
 	row := &c.statuses[st.Class][st.Subject]
 	if len(*row) <= st.Detail {
-		*row = append(*row, make([]statusSlot, st.Detail+1-len(*row))...)
+		*row = append(*row, make([]uint16, st.Detail+1-len(*row))...)
 	}
-	return &(*row)[st.Detail]
+	if (*row)[st.Detail] == 0 {
+		c.slots = append(c.slots, statusSlot{st: st})
+		(*row)[st.Detail] = uint16(len(c.slots))
+	}
+	return &c.slots[(*row)[st.Detail]-1]
 }
 
 // winnerEvidence is the evidence line of the winning candidate.
@@ -851,7 +858,7 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 	if in.reply != 0 && st.Class != smtpcode.ClassNone && smtpcode.ReplyClass(in.reply) != st.Class {
 		ev = addEv(ev, c.mismatchLine(in))
 	}
-	if sl != nil && st.Class != smtpcode.ClassNone {
+	if sl != nil && sl.found != nil {
 		// Every code an entry lists, in every class: its candidates
 		// were found when the classifier was built.
 		m := &sl.found[b2i(in.reply != 0)]
@@ -917,20 +924,16 @@ func (c *Classifier) matchStatus(st smtpcode.Status, status string, hasReply boo
 // 4 or 5, with and without a reply code, and points each candidate at its
 // evidence line; the codeEv table must be complete.
 func (c *Classifier) matchAllStatuses() {
-	for cl := range c.statuses {
-		if cl == int(smtpcode.ClassNone) {
+	for i := range c.slots {
+		sl := &c.slots[i]
+		if sl.st.Class == smtpcode.ClassNone {
 			continue
 		}
-		for subject := range c.statuses[cl] {
-			row := c.statuses[cl][subject]
-			for detail := range row {
-				st := smtpcode.Status{Class: smtpcode.Class(cl), Subject: subject, Detail: detail}
-				for r := range 2 {
-					m := &row[detail].found[r]
-					m.lines, m.cands = c.matchStatus(st, st.String(), r == 1, nil, nil)
-					c.pointEvidence(m.cands)
-				}
-			}
+		sl.found = new([2]statusMatch)
+		for r := range 2 {
+			m := &sl.found[r]
+			m.lines, m.cands = c.matchStatus(sl.st, sl.st.String(), r == 1, nil, nil)
+			c.pointEvidence(m.cands)
 		}
 	}
 }
