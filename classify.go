@@ -510,7 +510,9 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, fresh boo
 	if pooled != nil {
 		normPool.Put(pooled)
 	}
-	cands = c.contextCandidates(in, &o, cands)
+	if in.httpStatus != 0 && in.provider != "" || o.reason != "" {
+		cands = c.contextCandidates(in, &o, cands)
+	}
 	best := c.rank(cands)
 	if len(best) == 0 {
 		ev = c.fallback(d, in, ev)
@@ -709,7 +711,8 @@ func (c *Classifier) phraseRecs(in *input, f fragSpan, cands []candidate, gaveUp
 }
 
 // contextCandidates adds what the context says: the HTTP status of the
-// detected provider's API, and a reason the caller already knows.
+// detected provider's API, and a reason the caller already knows. Few
+// calls have either, and explain asks before it calls.
 func (c *Classifier) contextCandidates(in *input, o *options, cands []candidate) []candidate {
 	if in.httpStatus != 0 && in.provider != "" {
 		for _, e := range c.byHTTP[in.httpStatus] {
