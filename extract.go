@@ -327,35 +327,54 @@ func (in *input) scanCodes(s string) {
 			if boundaryBefore(s, i) && boundaryAfter(s, end) {
 				in.numberToken(s, i, tok, lineStart)
 			}
-			if c == '0' && j < len(s) && (s[j] == 'x' || s[j] == 'X') && j == i+1 {
-				k := j + 1
-				for k < len(s) && isHex(s[k]) {
-					k++
-				}
-				if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
-					in.hex.add(hexCode(s[j-1 : k]))
-				}
-				j = k
+			if c == '0' && j == i+1 && j < len(s) && (s[j] == 'x' || s[j] == 'X') {
+				j = in.hexToken(s, i)
 			}
 			i, lineStart = j, false
 		case scanX:
-			if i+1 < len(s) && s[i+1] == '.' && boundaryBefore(s, i) {
-				j := numberEnd(s, i+2)
-				tok := trimDots(s[i:j])
-				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
-					in.status, in.st, in.statusX = registryForm(tok), st, true
-				}
-				i, lineStart = j, false
-				break
-			}
-			// An x that starts a word.
-			j, seen, ups := tokenEnd(s, i, 0, 0)
-			in.nameToken(s[i:j], seen, ups)
-			i, lineStart = j, false
+			i, lineStart = in.xToken(s, i), false
 		default:
 			i, lineStart = i+1, false
 		}
 	}
+}
+
+// The rare tokens below are read by functions of their own, so that
+// their code does not sit between the lines of scanCodes' loop.
+
+// hexToken reads a client code 0x800CCC0E at s[i:] (s[i] is '0' and
+// s[i+1] an x) and returns its end.
+//
+//go:noinline
+func (in *input) hexToken(s string, i int) int {
+	j := i + 1
+	k := j + 1
+	for k < len(s) && isHex(s[k]) {
+		k++
+	}
+	if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
+		in.hex.add(hexCode(s[j-1 : k]))
+	}
+	return k
+}
+
+// xToken reads a token that starts with a lower-case x at s[i:]: the
+// registry form of a status code (x.7.1) or a word, and returns its end.
+//
+//go:noinline
+func (in *input) xToken(s string, i int) int {
+	if i+1 < len(s) && s[i+1] == '.' && boundaryBefore(s, i) {
+		j := numberEnd(s, i+2)
+		tok := trimDots(s[i:j])
+		if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
+			in.status, in.st, in.statusX = registryForm(tok), st, true
+		}
+		return j
+	}
+	// An x that starts a word.
+	j, seen, ups := tokenEnd(s, i, 0, 0)
+	in.nameToken(s[i:j], seen, ups)
+	return j
 }
 
 // lowerRunEnd returns the end of the run of lower-case ASCII letters at
