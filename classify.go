@@ -2,6 +2,7 @@ package maildx
 
 import (
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,7 +15,15 @@ import (
 // Classifier explains error texts with one knowledge base. It is built once
 // (the phrase automaton is the expensive part) and is safe for concurrent use.
 type Classifier struct {
-	kb        *kb.KB
+	kb      *kb.KB
+	entries []*kb.Entry // the knowledge base's entries, by kb.Entry.Seq
+	// strs holds the strings a candidate names by number (phrases, codes
+	// as the evidence writes them, evidence lines), so that candidates and
+	// phrase records hold no pointers: the collector neither follows them
+	// nor has to see them written while it marks.
+	strs      []string
+	strIndex  map[string]int32 // strs' index, while the classifier is built
+	idOrder   []int32          // by Seq: the entry's place in id order, for ties
 	matcher   *phrase.Matcher
 	frags     []fragSpan // pattern index → the phrase's records in fragRecs
 	fragRecs  []fragRec
@@ -76,7 +85,7 @@ type statusMatch struct {
 type codeEvRec struct {
 	why    why
 	detail string
-	line   string
+	line   int32 // in strs
 }
 
 // status returns the slot of st, nil when nothing is filed there.
@@ -114,34 +123,61 @@ func (c *Classifier) fileStatus(st smtpcode.Status) *statusSlot {
 }
 
 // winnerEvidence is the evidence line of the winning candidate.
-func (c *Classifier) winnerEvidence(top *candidate) string {
-	if top.ev != nil {
-		return *top.ev
+func (c *Classifier) winnerEvidence(in *input, top *candidate) string {
+	if top.line >= 0 {
+		return c.strs[top.line]
 	}
-	for _, r := range c.codeEv[top.entry.Seq()] {
-		if r.why == top.why && r.detail == top.detail {
-			return r.line
-		}
-	}
-	return top.evidence()
+	return evidenceLine(c.entries[top.entry], top.why, c.detail(in, top))
 }
 
-// evidence joins cd's evidence line.
-func (cd candidate) evidence() string {
-	return cd.explain() + " → " + cd.entry.ID + " (" + cd.entry.Reason + ")"
+// evidenceLine joins the evidence line of entry e winning by evidence of
+// kind w that names detail.
+func evidenceLine(e *kb.Entry, w why, detail string) string {
+	return explainWhy(w, detail) + " → " + e.ID + " (" + e.Reason + ")"
+}
+
+// str returns the number of s in strs, filing it when it is new; only
+// while the classifier is built.
+func (c *Classifier) str(s string) int32 {
+	i, ok := c.strIndex[s]
+	if !ok {
+		i = int32(len(c.strs))
+		c.strIndex[s] = i
+		c.strs = append(c.strs, s)
+	}
+	return i
+}
+
+// detail returns what cd's evidence names: a string of strs, or one the
+// call keeps in its input.
+func (c *Classifier) detail(in *input, cd *candidate) string {
+	if cd.detail >= 0 {
+		return c.strs[cd.detail]
+	}
+	return in.kept(cd.detail)
 }
 
 // fileCodeEvidence files the evidence line of entry e winning by a code of
 // kind w (detail: the code as the candidate names it).
 func (c *Classifier) fileCodeEvidence(e *kb.Entry, w why, detail string) {
-	cd := candidate{entry: e, why: w, detail: detail}
 	recs := &c.codeEv[e.Seq()]
 	for _, r := range *recs {
 		if r.why == w && r.detail == detail {
 			return
 		}
 	}
-	*recs = append(*recs, codeEvRec{why: w, detail: detail, line: cd.evidence()})
+	*recs = append(*recs, codeEvRec{why: w, detail: detail, line: c.str(evidenceLine(e, w, detail))})
+}
+
+// lineOf returns the prepared evidence line of entry e winning by a code
+// of kind w named detail, -1 if there is none.
+func (c *Classifier) lineOf(e *kb.Entry, w why, detail string) int32 {
+	for _, r := range c.codeEv[e.Seq()] {
+		if r.why == w && r.detail == detail {
+			return r.line
+		}
+	}
+	return -1
 }
 
 // fragSpan locates the records of a phrase (a fragment of the entries'
@@ -178,9 +214,9 @@ const maxGap = 100
 // here, where the phrase, its list of entries and its list of evidence
 // lines were three places in memory.
 type fragRec struct {
-	entry *kb.Entry
-	text  string // the phrase
-	ev    string // the evidence line when the entry wins by the phrase
+	entry int32 // kb.Entry.Seq
+	text  int32 // the phrase, in strs
+	ev    int32 // in strs: the evidence line when the entry wins by the phrase
 	// weight is the phrase's length, which its score adds: longer, more
 	// specific phrases win. A compound's is the sum of its parts, so that
 	// "empfänger unbekannt" as one phrase weighs what it weighs in parts.
@@ -201,8 +237,16 @@ func defaultClassifier() *Classifier {
 func NewClassifier(k *kb.KB) *Classifier {
 	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
 		byHTTP: map[int][]*kb.Entry{}}
+	c.entries = k.Entries()
+	c.strIndex = map[string]int32{}
 	c.explicit = make([]bool, len(k.Entries()))
 	c.codeEv = make([][]codeEvRec, len(k.Entries()))
+	c.idOrder = make([]int32, len(c.entries))
+	byID := slices.Clone(c.entries)
+	slices.SortFunc(byID, func(a, b *kb.Entry) int { return strings.Compare(a.ID, b.ID) })
+	for i, e := range byID {
+		c.idOrder[e.Seq()] = int32(i)
+	}
 	for n := 100; n < len(c.replyText); n++ {
 		c.replyText[n] = strconv.Itoa(n)
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
@@ -269,12 +313,12 @@ func NewClassifier(k *kb.KB) *Classifier {
 	c.judgeAll()
 	for n := range c.replyCands {
 		for _, e := range codeEntries(c.byReply[n]) {
-			c.replyCands[n] = addCandidate(c.replyCands[n], e, scoreReply, whyReply, c.replyText[n])
+			c.replyCands[n] = c.addCode(nil, c.replyCands[n], e, scoreReply, whyReply, c.replyText[n])
 		}
-		c.pointEvidence(c.replyCands[n])
 	}
 	c.matchAllStatuses()
 	patterns := pb.finish()
+	c.strIndex = nil
 	// Provider signals ride along in the same automaton, after the phrases.
 	for _, ps := range providerSignals {
 		patterns = append(patterns, ps.fragment)
@@ -317,7 +361,7 @@ func (b *phraseBuilder) add(e *kb.Entry, m string) {
 			return // kb validation rejects it; nothing to find
 		}
 		i := b.phrase(m)
-		b.recs[i] = addRec(b.recs[i], &c.frags[i], e, m, len(m))
+		b.recs[i] = c.addRec(b.recs[i], &c.frags[i], e, m, len(m))
 		return
 	}
 	var parts []compoundPart
@@ -346,16 +390,16 @@ func (b *phraseBuilder) add(e *kb.Entry, m string) {
 		c.endsOf[last] = append(c.endsOf[last], int32(i))
 		c.frags[last].last = true
 	}
-	b.compoundRecs[i] = addRec(b.compoundRecs[i], &c.compounds[i].span, e, m, weight)
+	b.compoundRecs[i] = c.addRec(b.compoundRecs[i], &c.compounds[i].span, e, m, weight)
 }
 
 // addRec appends the record of entry e for phrase m to rs, a phrase's or
 // compound's records, and marks span shared when sources differ.
-func addRec(rs []fragRec, span *fragSpan, e *kb.Entry, m string, weight int) []fragRec {
-	if len(rs) > 0 && rs[0].entry.Source != e.Source {
+func (c *Classifier) addRec(rs []fragRec, span *fragSpan, e *kb.Entry, m string, weight int) []fragRec {
+	if len(rs) > 0 && c.entries[rs[0].entry].Source != e.Source {
 		span.shared = true
 	}
-	return append(rs, fragRec{entry: e, text: m, ev: "phrase " + strconv.Quote(m) + " → " + e.ID + " (" + e.Reason + ")", weight: int32(weight)})
+	return append(rs, fragRec{entry: int32(e.Seq()), text: c.str(m), ev: c.str(evidenceLine(e, whyPhrase, m)), weight: int32(weight)})
 }
 
 // finish lays the records out side by side in fragRecs, the phrases' first
@@ -400,10 +444,10 @@ const (
 // kept small (40 bytes): the candidates are zeroed, added and sorted on
 // every call.
 type candidate struct {
-	entry  *kb.Entry
-	detail string  // the phrase or code
-	ev     *string // the prepared evidence line, when there is one
 	score  int32
+	entry  int32 // kb.Entry.Seq
+	line   int32 // the prepared evidence line in strs, -1 if there is none
+	detail int32 // the phrase or code: in strs, or (below 0) kept in the input
 	why    why
 	// claimed: the evidence identifies the entry's provider (its own code,
 	// or a phrase that claims it).
@@ -439,11 +483,12 @@ var whyText = [...]string{
 	whyCommand:      "command",
 }
 
-func (cd candidate) explain() string {
-	if cd.why == whyPhrase {
-		return "phrase " + strconv.Quote(cd.detail)
+// explainWhy names evidence of kind w about detail.
+func explainWhy(w why, detail string) string {
+	if w == whyPhrase {
+		return "phrase " + strconv.Quote(detail)
 	}
-	return whyText[cd.why] + " " + cd.detail
+	return whyText[w] + " " + detail
 }
 
 // Explain diagnoses one error text.
@@ -525,14 +570,15 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, fresh boo
 		old.finish(d, codes, ev)
 		return
 	}
-	best, ev = c.settle(best, gaveUp, ev, &o)
+	best, ev = c.settle(in, best, gaveUp, ev, &o)
 	if cap(old.entries) >= len(best) {
 		d.Entries = old.entries[:len(best)]
 	} else {
 		d.Entries = make([]EntryRef, len(best), old.room(len(best), 4))
 	}
-	for i, cd := range best {
-		d.Entries[i] = EntryRef{ID: cd.entry.ID, Source: cd.entry.Source}
+	for i := range best {
+		e := c.entries[best[i].entry]
+		d.Entries[i] = EntryRef{ID: e.ID, Source: e.Source}
 	}
 	ev = c.decide(d, in, &best[0], ev, &o)
 	old.finish(d, codes, ev)
@@ -550,12 +596,26 @@ var normPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 // phrase or code) makes of entry e.
 //
 //go:noinline
-func addCandidate(cands []candidate, e *kb.Entry, score int, w why, detail string) []candidate {
+func addCandidate(cands []candidate, e *kb.Entry, score int, w why, detail, line int32) []candidate {
 	if e.Reason == "onhold" && score > scoreUndecided {
 		score = scoreUndecided + score/100
 	}
 	claimed := e.Provider != "" && (w == whyCode || w == whyClientCode || w == whyProviderCode)
-	return append(cands, candidate{entry: e, score: int32(score), why: w, detail: detail, claimed: claimed})
+	return append(cands, candidate{score: int32(score), entry: int32(e.Seq()), line: line, detail: detail, why: w, claimed: claimed})
+}
+
+// addCode is addCandidate for evidence that names a code (or a reason, a
+// command): its evidence line is the prepared one if there is one, and the
+// code is kept in the call's input – or filed in strs while the classifier
+// is built (in == nil).
+func (c *Classifier) addCode(in *input, cands []candidate, e *kb.Entry, score int, w why, detail string) []candidate {
+	var d int32
+	if in == nil {
+		d = c.str(detail)
+	} else {
+		d = in.keep(detail)
+	}
+	return addCandidate(cands, e, score, w, d, c.lineOf(e, w, detail))
 }
 
 // codeCandidates lists the codes of the text with their evidence lines and
@@ -574,14 +634,14 @@ func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candi
 	for _, h := range in.hex.list() {
 		codes = append(codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
-			cands = addCandidate(cands, e, scoreHex, whyClientCode, h)
+			cands = c.addCode(in, cands, e, scoreHex, whyClientCode, h)
 		}
 	}
 	if in.jsonCode != "" {
-		codes, cands = c.nameCandidates(in.jsonCode, codes, cands)
+		codes, cands = c.nameCandidates(in, in.jsonCode, codes, cands)
 	}
 	for _, n := range in.names.list() {
-		codes, cands = c.nameCandidates(n, codes, cands)
+		codes, cands = c.nameCandidates(in, n, codes, cands)
 	}
 	if in.httpStatus != 0 {
 		var code, line string
@@ -603,7 +663,7 @@ func httpLines(number string) (code, line string) {
 
 // nameCandidates adds the entries of a name code (EENVELOPE, TSS04), the
 // code itself to the codes if an entry knows it.
-func (c *Classifier) nameCandidates(n string, codes []string, cands []candidate) ([]string, []candidate) {
+func (c *Classifier) nameCandidates(in *input, n string, codes []string, cands []candidate) ([]string, []candidate) {
 	es := c.byName[n]
 	if len(es) == 0 {
 		return codes, cands
@@ -614,7 +674,7 @@ func (c *Classifier) nameCandidates(n string, codes []string, cands []candidate)
 		if wrapperSource(e.Source) {
 			score = scoreWrapper
 		}
-		cands = addCandidate(cands, e, score, whyCode, n)
+		cands = c.addCode(in, cands, e, score, whyCode, n)
 	}
 	return codes, cands
 }
@@ -680,7 +740,7 @@ func (cp *compound) found(matches []phrase.Match, end int) bool {
 func (c *Classifier) phraseRecs(in *input, f fragSpan, cands []candidate, gaveUp string) ([]candidate, string) {
 	for ri := range int(f.n) {
 		r := &c.fragRecs[int(f.off)+ri]
-		e := r.entry
+		e := c.entries[r.entry]
 		score := scoreGenericText
 		claimed := c.claims(e, f.shared, int(r.weight), in)
 		switch {
@@ -697,15 +757,14 @@ func (c *Classifier) phraseRecs(in *input, f fragSpan, cands []candidate, gaveUp
 			// connection) say why, so they win when present, and
 			// the give-up makes the failure final.
 			score = scoreWrapper
-			gaveUp = r.text
+			gaveUp = c.strs[r.text]
 		}
 		score += int(r.weight)
 		if e.Provider != "" && !c.consistent(e, in) {
 			score -= 300
 		}
-		cands = addCandidate(cands, e, score, whyPhrase, r.text)
+		cands = addCandidate(cands, e, score, whyPhrase, r.text, r.ev)
 		cands[len(cands)-1].claimed = claimed
-		cands[len(cands)-1].ev = &r.ev
 	}
 	return cands, gaveUp
 }
@@ -717,14 +776,14 @@ func (c *Classifier) contextCandidates(in *input, o *options, cands []candidate)
 	if in.httpStatus != 0 && in.provider != "" {
 		for _, e := range c.byHTTP[in.httpStatus] {
 			if e.Provider == in.provider && len(e.Match) == 0 {
-				cands = addCandidate(cands, e, scoreHTTP, whyHTTP, strconv.Itoa(in.httpStatus))
+				cands = c.addCode(in, cands, e, scoreHTTP, whyHTTP, strconv.Itoa(in.httpStatus))
 				cands[len(cands)-1].claimed = true
 			}
 		}
 	}
 	if o.reason != "" {
 		if e := c.reasonEntry(o.reason); e != nil {
-			cands = addCandidate(cands, e, scoreContext, whyContext, o.reason)
+			cands = c.addCode(in, cands, e, scoreContext, whyContext, o.reason)
 		}
 	}
 	return cands
@@ -733,25 +792,25 @@ func (c *Classifier) contextCandidates(in *input, o *options, cands []candidate)
 // settle applies what the ranking alone cannot see – a give-up with no
 // server verdict, the SMTP command of the failure – and adds the winner's
 // evidence. best[0] is the winner afterwards.
-func (c *Classifier) settle(best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
+func (c *Classifier) settle(in *input, best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
 	if gaveUp == "" && o.command == "" {
 		// Nearly every call: nothing below applies but the winner's line.
-		return best, addEv(ev, c.winnerEvidence(&best[0]))
+		return best, addEv(ev, c.winnerEvidence(in, &best[0]))
 	}
-	return c.settleContext(best, gaveUp, ev, o)
+	return c.settleContext(in, best, gaveUp, ev, o)
 }
 
 // settleContext is settle for a text with a give-up or a call that names
 // the SMTP command.
 //
 //go:noinline
-func (c *Classifier) settleContext(best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
-	if gaveUp != "" && best[0].entry.Reason == "networkerror" {
+func (c *Classifier) settleContext(in *input, best []candidate, gaveUp string, ev []string, o *options) ([]candidate, []string) {
+	if gaveUp != "" && c.entries[best[0].entry].Reason == "networkerror" {
 		// No server ever gave a verdict – connections timed out or
 		// failed – so the give-up is the story: the message expired.
 		for i, cd := range best {
-			if cd.entry.Reason == "expired" {
-				ev = append(ev, best[0].explain()+": no server answered, so the give-up decides")
+			if c.entries[cd.entry].Reason == "expired" {
+				ev = append(ev, explainWhy(best[0].why, c.detail(in, &best[0]))+": no server answered, so the give-up decides")
 				copy(best[1:i+1], best[:i])
 				best[0] = cd
 				break
@@ -759,14 +818,15 @@ func (c *Classifier) settleContext(best []candidate, gaveUp string, ev []string,
 		}
 	}
 	top := best[0]
-	ev = append(ev, c.winnerEvidence(&top))
-	if gaveUp != "" && top.entry.Reason != "expired" && !o.final {
+	topEntry := c.entries[top.entry]
+	ev = append(ev, c.winnerEvidence(in, &top))
+	if gaveUp != "" && topEntry.Reason != "expired" && !o.final {
 		ev = append(ev, "phrase "+strconv.Quote(gaveUp)+": the sending MTA gave up; the last error says why")
 		o.final, o.gaveUp = true, true
 	}
-	if e := c.commandEntry(top.entry, o.command); e != nil {
-		ev = append(ev, "failed at "+o.command+": "+e.Reason+" rather than "+top.entry.Reason)
-		top = candidate{entry: e, score: top.score, why: whyCommand, detail: o.command}
+	if e := c.commandEntry(topEntry, o.command); e != nil {
+		ev = append(ev, "failed at "+o.command+": "+e.Reason+" rather than "+topEntry.Reason)
+		top = candidate{score: top.score, entry: int32(e.Seq()), line: -1, detail: in.keep(o.command), why: whyCommand}
 		best = append([]candidate{top}, best...)
 	}
 	return best, ev
@@ -870,12 +930,13 @@ func (c *Classifier) statusCandidates(in *input, ev []string, cands []candidate)
 		}
 		return ev, append(cands, m.cands...)
 	}
-	return c.matchStatus(st, in.status, in.reply != 0, ev, cands)
+	return c.matchStatus(in, st, in.status, in.reply != 0, ev, cands)
 }
 
 // matchStatus adds the candidates of status code st (written status) and
 // the evidence of a fallback to the X.Y.0 parent.
-func (c *Classifier) matchStatus(st smtpcode.Status, status string, hasReply bool, ev []string, cands []candidate) ([]string, []candidate) {
+// in is nil while the classifier is built.
+func (c *Classifier) matchStatus(in *input, st smtpcode.Status, status string, hasReply bool, ev []string, cands []candidate) ([]string, []candidate) {
 	registered := false
 	for _, e := range c.statusEntries(st.Generic()) {
 		if e.Source == "enhanced" {
@@ -892,7 +953,7 @@ func (c *Classifier) matchStatus(st smtpcode.Status, status string, hasReply boo
 			if vagueStatus(st) {
 				score = scoreVagueStatus
 			}
-			cands = addCandidate(cands, e, score, whyStatus, status)
+			cands = c.addCode(in, cands, e, score, whyStatus, status)
 		}
 	}
 	if !registered && st.Class != smtpcode.ClassNone {
@@ -900,7 +961,7 @@ func (c *Classifier) matchStatus(st smtpcode.Status, status string, hasReply boo
 		// its entry speaks for it, the first in file order if several.
 		for _, e := range c.statusEntries(st) {
 			if e.Provider != "" {
-				cands = addCandidate(cands, e, scoreProviderCode, whyProviderCode, status)
+				cands = c.addCode(in, cands, e, scoreProviderCode, whyProviderCode, status)
 				registered = true
 				break
 			}
@@ -916,7 +977,7 @@ func (c *Classifier) matchStatus(st smtpcode.Status, status string, hasReply boo
 					parent = st.Parent().String()
 				}
 				ev = addEv(ev, parentLine(status, parent))
-				cands = addCandidate(cands, e, scoreStatusParent, whyStatusParent, parent)
+				cands = c.addCode(in, cands, e, scoreStatusParent, whyStatusParent, parent)
 			}
 		}
 	}
@@ -935,23 +996,7 @@ func (c *Classifier) matchAllStatuses() {
 		sl.found = new([2]statusMatch)
 		for r := range 2 {
 			m := &sl.found[r]
-			m.lines, m.cands = c.matchStatus(sl.st, sl.st.String(), r == 1, nil, nil)
-			c.pointEvidence(m.cands)
-		}
-	}
-}
-
-// pointEvidence points candidates made in advance at their evidence lines
-// in codeEv, which spares winnerEvidence the search.
-func (c *Classifier) pointEvidence(cands []candidate) {
-	for i := range cands {
-		cd := &cands[i]
-		recs := c.codeEv[cd.entry.Seq()]
-		for j := range recs {
-			if recs[j].why == cd.why && recs[j].detail == cd.detail {
-				cd.ev = &recs[j].line
-				break
-			}
+			m.lines, m.cands = c.matchStatus(nil, sl.st, sl.st.String(), r == 1, nil, nil)
 		}
 	}
 }
@@ -1045,7 +1090,7 @@ func (c *Classifier) rank(cands []candidate) []candidate {
 	// bytes than the generic sort.
 	for i := 1; i < len(cands); i++ {
 		j := i
-		for j > 0 && before(&cands[i], &cands[j-1]) {
+		for j > 0 && c.before(&cands[i], &cands[j-1]) {
 			j--
 		}
 		if j < i {
@@ -1073,16 +1118,16 @@ func (c *Classifier) rank(cands []candidate) []candidate {
 
 // before reports whether a ranks strictly before b: a higher score, or the
 // same score and a smaller entry id.
-func before(a, b *candidate) bool {
+func (c *Classifier) before(a, b *candidate) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	return a.entry.ID < b.entry.ID
+	return c.idOrder[a.entry] < c.idOrder[b.entry]
 }
 
 // decide fills in the diagnosis from the winning entry and the codes.
 func (c *Classifier) decide(d *Diagnosis, in *input, top *candidate, ev []string, o *options) []string {
-	e := top.entry
+	e := c.entries[top.entry]
 	d.Severity, d.Frequency = e.Severity, e.Frequency
 	d.Provider = c.detectProvider(in)
 	if top.claimed {

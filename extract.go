@@ -42,6 +42,34 @@ type input struct {
 
 	known    map[string][]*kb.Entry // name codes of the knowledge base; nil keeps every code-shaped token
 	provider string                 // set by the classifier's scan from provider signals
+
+	// details are the codes that candidates name and the classifier has
+	// no number for: a code as the text writes it, an option's value.
+	details  [4]string
+	ndetails int
+	more     []string // beyond the four
+}
+
+// keep files a detail of this call and returns its number for a
+// candidate (below 0; see candidate.detail).
+func (in *input) keep(s string) int32 {
+	n := in.ndetails
+	in.ndetails++
+	if n < len(in.details) {
+		in.details[n] = s
+	} else {
+		in.more = append(in.more, s)
+	}
+	return int32(-1 - n)
+}
+
+// kept returns the detail keep numbered d.
+func (in *input) kept(d int32) string {
+	n := int(-1 - d)
+	if n < len(in.details) {
+		return in.details[n]
+	}
+	return in.more[n-len(in.details)]
 }
 
 // parseInput extracts codes and the normalized text. It never fails: a
