@@ -54,6 +54,23 @@ func TestExplainTo(t *testing.T) {
 			}
 		}
 	}
+	// Codes the classifier names from the text itself, more than the
+	// input keeps in place, with options that add candidates of their own.
+	many := "ECONNREFUSED ETIMEDOUT ESOCKET EAUTH EENVELOPE EMESSAGE TSS04 RP-001 0x800CCC0E 0x800CCC0F X.7.1"
+	for _, opts := range [][]Option{nil, {WithCommand("DATA")}, {WithReason("blocked"), WithHTTPStatus(429)}} {
+		want := Explain(many, opts...)
+		ExplainTo(&d, many, opts...)
+		if a, b := want.AppendJSON(nil), d.AppendJSON(nil); !bytes.Equal(a, b) {
+			t.Fatalf("ExplainTo differs from Explain on %q:\n%s\n%s", many, b, a)
+		}
+		if len(want.Evidence) == 0 || !strings.Contains(strings.Join(want.Evidence, "\n"), "→ "+want.Entries[0].ID) {
+			t.Errorf("no evidence line for the winner %s: %q", want.Entries[0].ID, want.Evidence)
+		}
+	}
+	// The reason wins, and it was the twelfth detail the call kept.
+	if d := Explain(many, WithReason("blocked")); !strings.Contains(strings.Join(d.Evidence, "\n"), "context blocked → ") {
+		t.Errorf("the winning context reason is not named: %q", d.Evidence)
+	}
 	for _, text := range []string{
 		"550 5.1.1 user unknown",
 		"550-5.7.26 This mail has been blocked because the sender is unauthenticated.\r\n550 5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM. gsmtp",

@@ -1,6 +1,7 @@
 package maildx
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,24 @@ func TestShaped(t *testing.T) {
 		}
 		if got, want := shaped(seen, ups, tok), codeShaped(tok); got != want {
 			t.Errorf("%q: shaped %v, codeShaped %v", tok, got, want)
+		}
+	}
+}
+
+// TestKeepDetails: a call keeps any number of details, the first four in
+// place and the rest beyond, and gives each back by its number.
+func TestKeepDetails(t *testing.T) {
+	var in input
+	var nums []int32
+	for i := range 10 {
+		nums = append(nums, in.keep(fmt.Sprint("code", i)))
+	}
+	for i, n := range nums {
+		if n >= 0 {
+			t.Fatalf("detail %d numbered %d, want below 0 (strs numbers are not)", i, n)
+		}
+		if got, want := in.kept(n), fmt.Sprint("code", i); got != want {
+			t.Errorf("kept(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
