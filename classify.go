@@ -441,8 +441,9 @@ const (
 // candidate is one entry the evidence points at. The explanation of why is
 // kept in two parts and joined only for the winner, because most candidates
 // lose and building their strings would dominate the cost of a call. It is
-// kept small (40 bytes): the candidates are zeroed, added and sorted on
-// every call.
+// kept small (20 bytes) and free of pointers: the candidates are zeroed,
+// added and sorted on every call, and a pointer stored while the garbage
+// collector marks costs a trip through its write barrier.
 type candidate struct {
 	score  int32
 	entry  int32 // kb.Entry.Seq
