@@ -37,7 +37,8 @@ type Classifier struct {
 	// statuses[class][subject][detail] is 1 + the index in slots of
 	// what is filed under an exact or X-form (class 0) status code, 0
 	// where nothing is. Dense tables of two bytes a code: read on most
-	// calls, where a map lookup hashes the key.
+	// calls, where a map lookup hashes the key. Four classes, subjects up
+	// to 7 and details up to 999 make at most 32,000 slots.
 	statuses [6][8][]uint16
 	slots    []statusSlot
 	byHTTP   map[int][]*kb.Entry // HTTP status of a provider API → entries
