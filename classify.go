@@ -495,24 +495,29 @@ func explainWhy(w why, detail string) string {
 
 // Explain diagnoses one error text.
 func (c *Classifier) Explain(text string, opts ...Option) (d Diagnosis) {
-	c.explain(&d, text, opts, true)
+	var none spare
+	c.explain(&d, text, opts, &none)
 	return d
 }
 
 // ExplainTo is Explain for loops: see the package function ExplainTo.
 func (c *Classifier) ExplainTo(d *Diagnosis, text string, opts ...Option) {
-	c.explain(d, text, opts, false)
+	c.explainTo(d, text, opts)
 }
 
-// explain fills in d, the caller's result: a Diagnosis is a large struct,
-// and building it in place saves copying it on every return. The memory of
-// d's Codes, Evidence and Entries is reused when d brings some (ExplainTo).
-// A fresh d (Explain's) is known to be zero and is not cleared again.
-func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, fresh bool) {
-	var old spare
-	if !fresh {
-		old = spare{codes: d.Codes, ev: d.Evidence, entries: d.Entries}
-	}
+// explainTo clears a Diagnosis the caller reuses and hands explain the
+// memory of its slices.
+func (c *Classifier) explainTo(d *Diagnosis, text string, opts []Option) {
+	old := spare{codes: d.Codes, ev: d.Evidence, entries: d.Entries}
+	*d = Diagnosis{}
+	c.explain(d, text, opts, &old)
+}
+
+// explain fills in d, a zero Diagnosis, the caller's result: a Diagnosis
+// is a large struct, and building it in place saves copying it on every
+// return. old holds the slices of a reused Diagnosis (ExplainTo), whose
+// memory is reused; a new one (Explain's) brings none.
+func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, old *spare) {
 	o := applyOptions(opts)
 	if o.lang != "de" {
 		o.lang = "en"
@@ -542,9 +547,6 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, fresh boo
 		if st, ok := smtpcode.ParseStatus(strings.TrimSpace(o.status)); ok && st.Class != smtpcode.ClassNone && st.Subject <= 7 {
 			in.status, in.st = st.String(), st
 		}
-	}
-	if !fresh {
-		*d = Diagnosis{}
 	}
 	d.Input, d.Lang, d.ReplyCode, d.Status = text, o.lang, in.reply, in.status
 	// Codes and evidence are gathered on the stack and copied into one

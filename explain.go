@@ -154,7 +154,8 @@ func WithCommand(cmd string) Option { return Option{kind: optCommand, s: strings
 
 // Explain diagnoses one error text with the embedded knowledge base.
 func Explain(text string, opts ...Option) (d Diagnosis) {
-	defaultClassifier().explain(&d, text, opts, true)
+	var none spare
+	defaultClassifier().explain(&d, text, opts, &none)
 	return d
 }
 
@@ -165,7 +166,7 @@ func Explain(text string, opts ...Option) (d Diagnosis) {
 // what you keep, and do not point two of them at the same memory; a zero
 // Diagnosis gets the same result as Explain.
 func ExplainTo(d *Diagnosis, text string, opts ...Option) {
-	defaultClassifier().explain(d, text, opts, false)
+	defaultClassifier().explainTo(d, text, opts)
 }
 
 // Entry returns the knowledge-base entry behind a diagnosis' first match.
