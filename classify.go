@@ -536,17 +536,13 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, old *spar
 	if len(body) <= len(nbuf) {
 		norm = appendNormalized(nbuf[:0], body)
 	} else {
-		pooled = normPool.Get().(*[]byte)
-		*pooled = appendNormalized((*pooled)[:0], body)
-		norm = *pooled
+		norm, pooled = normalizeLong(body)
 	}
 	if o.http != 0 && in.httpStatus == 0 {
 		in.httpStatus = o.http
 	}
 	if o.status != "" && in.status == "" {
-		if st, ok := smtpcode.ParseStatus(strings.TrimSpace(o.status)); ok && st.Class != smtpcode.ClassNone && st.Subject <= 7 {
-			in.status, in.st = st.String(), st
-		}
+		in.statusOption(o.status)
 	}
 	d.Input, d.Lang, d.ReplyCode, d.Status = text, o.lang, in.reply, in.status
 	// Codes and evidence are gathered on the stack and copied into one
@@ -564,14 +560,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, old *spar
 	}
 	best := c.rank(cands)
 	if len(best) == 0 {
-		ev = c.fallback(d, in, ev)
-		// No entry matched: an empty list (never null, like codes and
-		// evidence) that keeps a reused Diagnosis' memory.
-		d.Entries = old.entries[:0]
-		if d.Entries == nil {
-			d.Entries = []EntryRef{}
-		}
-		old.finish(d, codes, ev)
+		c.fallback(d, in, old, codes, ev)
 		return
 	}
 	best, ev = c.settle(in, best, gaveUp, ev, &o)
@@ -591,6 +580,29 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, old *spar
 // normPool lends buffers for the normalized form of texts too long for
 // explain's stack buffer: one per text would be fresh memory on every call.
 var normPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// The rare paths of explain are functions of their own, out of its hot
+// lines.
+
+// normalizeLong normalizes a text too long for explain's stack buffer
+// into a pooled buffer, which the caller puts back.
+//
+//go:noinline
+func normalizeLong(body string) ([]byte, *[]byte) {
+	pooled := normPool.Get().(*[]byte)
+	*pooled = appendNormalized((*pooled)[:0], body)
+	return *pooled, pooled
+}
+
+// statusOption takes a status code from the context (WithStatus) when the
+// text has none.
+//
+//go:noinline
+func (in *input) statusOption(status string) {
+	if st, ok := smtpcode.ParseStatus(strings.TrimSpace(status)); ok && st.Class != smtpcode.ClassNone && st.Subject <= 7 {
+		in.status, in.st = st.String(), st
+	}
+}
 
 // The steps of explain are functions of their own, not for reuse but for
 // the instruction cache: one function of all of them was 12 KB of code,
@@ -1489,8 +1501,8 @@ func className(c smtpcode.Class) string {
 }
 
 // fallback answers when no entry matched: undefined for empty input, onhold
-// for text the knowledge base does not recognise.
-func (c *Classifier) fallback(d *Diagnosis, in *input, ev []string) []string {
+// for text the knowledge base does not recognise; it finishes d.
+func (c *Classifier) fallback(d *Diagnosis, in *input, old *spare, codes, ev []string) {
 	d.Category, d.Action, d.Fault = "unknown", "none", "remote-system"
 	d.Provider = c.detectProvider(in)
 	t := unknownText
@@ -1503,7 +1515,13 @@ func (c *Classifier) fallback(d *Diagnosis, in *input, ev []string) []string {
 		ev = append(ev, "no code or phrase of the knowledge base found")
 	}
 	d.Title, d.Meaning, d.Solution = t[d.Lang].Title, t[d.Lang].Meaning, t[d.Lang].Solution
-	return ev
+	// No entry matched: an empty list (never null, like codes and
+	// evidence) that keeps a reused Diagnosis' memory.
+	d.Entries = old.entries[:0]
+	if d.Entries == nil {
+		d.Entries = []EntryRef{}
+	}
+	old.finish(d, codes, ev)
 }
 
 var unknownText = map[string]kb.Text{
