@@ -647,6 +647,17 @@ func (c *Classifier) codeCandidates(in *input, codes, ev []string, cands []candi
 		codes = append(codes, in.status)
 		ev, cands = c.statusCandidates(in, ev, cands)
 	}
+	if in.hex.n != 0 || in.jsonCode != "" || in.names.n != 0 || in.httpStatus != 0 {
+		codes, ev, cands = c.otherCodes(in, codes, ev, cands)
+	}
+	return codes, ev, cands
+}
+
+// otherCodes is codeCandidates for client codes, name codes and an HTTP
+// status, which fewer texts carry than a reply or status code.
+//
+//go:noinline
+func (c *Classifier) otherCodes(in *input, codes, ev []string, cands []candidate) ([]string, []string, []candidate) {
 	for _, h := range in.hex.list() {
 		codes = append(codes, h)
 		for _, e := range codeEntries(c.byHex[h]) {
