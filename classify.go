@@ -17,10 +17,11 @@ import (
 type Classifier struct {
 	kb      *kb.KB
 	entries []*kb.Entry // the knowledge base's entries, by kb.Entry.Seq
-	// strs holds the strings a candidate names by number (phrases, codes
-	// as the evidence writes them, evidence lines), so that candidates and
-	// phrase records hold no pointers: the collector neither follows them
-	// nor has to see them written while it marks.
+	// strs holds the strings a candidate or a verdict names by number
+	// (phrases, codes as the evidence writes them, evidence lines,
+	// reasons and actions), so that candidates, phrase records and
+	// verdicts hold no pointers: the collector neither follows them nor
+	// has to see them written while it marks.
 	strs      []string
 	strIndex  map[string]int32 // strs' index, while the classifier is built
 	idOrder   []int32          // by Seq: the entry's place in id order, for ties
@@ -56,7 +57,6 @@ type Classifier struct {
 
 	// verdicts[seq][classIndex[class]]: decide's judgement, made in advance.
 	verdicts [][4]verdict
-	names    []string // the verdicts' strings
 
 	// codeEv holds, by entry (kb.Entry.Seq), the evidence line of every
 	// code the entry can win by ("reply code 550 → smtp-550 (onhold)"):
@@ -161,13 +161,10 @@ func (c *Classifier) detail(in *input, cd *candidate) string {
 // fileCodeEvidence files the evidence line of entry e winning by a code of
 // kind w (detail: the code as the candidate names it).
 func (c *Classifier) fileCodeEvidence(e *kb.Entry, w why, detail string) {
-	recs := &c.codeEv[e.Seq()]
-	for _, r := range *recs {
-		if r.why == w && r.detail == detail {
-			return
-		}
+	if c.lineOf(e, w, detail) >= 0 {
+		return
 	}
-	*recs = append(*recs, codeEvRec{why: w, detail: detail, line: c.str(evidenceLine(e, w, detail))})
+	c.codeEv[e.Seq()] = append(c.codeEv[e.Seq()], codeEvRec{why: w, detail: detail, line: c.str(evidenceLine(e, w, detail))})
 }
 
 // lineOf returns the prepared evidence line of entry e winning by a code
@@ -1012,8 +1009,8 @@ func (c *Classifier) matchStatus(in *input, st smtpcode.Status, status string, h
 }
 
 // matchAllStatuses fills the found lists of every status slot of class 2,
-// 4 or 5, with and without a reply code, and points each candidate at its
-// evidence line; the codeEv table must be complete.
+// 4 or 5, with and without a reply code. The candidates name their
+// prepared evidence lines (addCode), so the codeEv table must be complete.
 func (c *Classifier) matchAllStatuses() {
 	for i := range c.slots {
 		sl := &c.slots[i]
@@ -1038,8 +1035,9 @@ func b2i(b bool) int {
 // The evidence lines below are joined on few calls; as functions of their
 // own their code stays out of statusCandidates' hot lines.
 
-// statusLine is the evidence line of an enhanced status code that no
-// entry lists (the common ones are prepared in statusEv).
+// statusLine is the evidence line of an enhanced status code: prepared
+// in the status slots for every code an entry lists, joined on the call
+// for any other.
 //
 //go:noinline
 func statusLine(status string, class smtpcode.Class) string {
@@ -1178,7 +1176,7 @@ func (c *Classifier) decide(d *Diagnosis, in *input, top *candidate, ev []string
 		lines = j.lines
 	} else {
 		v := &c.verdicts[e.Seq()][classIndex[class]]
-		d.Reason, d.Category, d.Action, d.Fault = c.names[v.reason], c.names[v.category], c.names[v.action], c.names[v.fault]
+		d.Reason, d.Category, d.Action, d.Fault = c.strs[v.reason], c.strs[v.category], c.strs[v.action], c.strs[v.fault]
 		d.Temporary, d.HardBounce, d.RetryAfter = v.temporary, v.hardBounce, int(v.retryAfter)
 		lines = v.lines
 	}
@@ -1290,10 +1288,10 @@ func (c *Classifier) judge(e *kb.Entry, class smtpcode.Class, o *options) judgem
 // verdict is a judgement made in advance, for every entry and class, for
 // the calls that give no attempt number and no final give-up – nearly all:
 // the rules were the largest code a call ran, and a table row is one read.
-// Its strings are indexes into Classifier.names, so the table holds no
+// Its strings are numbers in Classifier.strs, so the table holds no
 // pointers for the garbage collector to follow.
 type verdict struct {
-	reason, category, action, fault uint16
+	reason, category, action, fault int32
 	retryAfter                      int32
 	lines                           uint16
 	temporary, hardBounce           bool
@@ -1302,34 +1300,23 @@ type verdict struct {
 // classIndex maps a class to its column in Classifier.verdicts.
 var classIndex = [6]uint8{smtpcode.ClassNone: 0, smtpcode.ClassSuccess: 1, smtpcode.ClassTransient: 2, smtpcode.ClassPermanent: 3}
 
-// judgeAll fills c.verdicts and c.names; c.explicit must be filled.
+// judgeAll fills c.verdicts; c.explicit must be filled.
 func (c *Classifier) judgeAll() {
-	index := map[string]uint16{}
-	name := func(s string) uint16 {
-		i, ok := index[s]
-		if !ok {
-			i = uint16(len(c.names))
-			index[s] = i
-			c.names = append(c.names, s)
-		}
-		return i
-	}
-	entries := c.kb.Entries()
-	c.verdicts = make([][4]verdict, len(entries))
-	for _, e := range entries {
+	c.verdicts = make([][4]verdict, len(c.entries))
+	for _, e := range c.entries {
 		for _, class := range []smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
 			j := c.judge(e, class, &options{})
 			c.verdicts[e.Seq()][classIndex[class]] = verdict{
-				reason: name(j.reason), category: name(j.category), action: name(j.action), fault: name(j.fault),
+				reason: c.str(j.reason), category: c.str(j.category), action: c.str(j.action), fault: c.str(j.fault),
 				retryAfter: int32(j.retryAfter), lines: j.lines, temporary: j.temporary, hardBounce: j.hardBounce,
 			}
 		}
 	}
 }
 
-// addEv appends a fixed evidence line: decide's rules fire on few texts,
-// and an append written out at each of them put their cold code between
-// the hot lines (a call is a fifth of the bytes).
+// addEv appends an evidence line where one is added on few calls (decide's
+// rules, a class mismatch): an append written out at each place put its
+// cold code between the hot lines, where a call is a fifth of the bytes.
 //
 //go:noinline
 func addEv(ev []string, line string) []string { return append(ev, line) }

@@ -375,13 +375,12 @@ func (in *input) scanCodes(s string) {
 //
 //go:noinline
 func (in *input) hexToken(s string, i int) int {
-	j := i + 1
-	k := j + 1
+	k := i + 2 // past "0x"
 	for k < len(s) && isHex(s[k]) {
 		k++
 	}
-	if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
-		in.hex.add(hexCode(s[j-1 : k]))
+	if digits := k - i - 2; digits >= 4 && digits <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
+		in.hex.add(hexCode(s[i:k]))
 	}
 	return k
 }
