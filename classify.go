@@ -250,7 +250,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 		c.replyEv[n] = "reply code " + c.replyText[n] + " (" + className(smtpcode.ReplyClass(n)) + ")"
 		c.httpText[n], c.httpEv[n] = httpLines(c.replyText[n])
 	}
-	for _, cl := range []smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+	for _, cl := range classes {
 		for subject := range c.parentText[cl] {
 			c.parentText[cl][subject] = smtpcode.Status{Class: cl, Subject: subject}.String()
 		}
@@ -1297,6 +1297,10 @@ type verdict struct {
 	temporary, hardBounce           bool
 }
 
+// classes are the classes a code can have, X (none) first; a reply code
+// of 3xx counts as a success (smtpcode.ReplyClass).
+var classes = [...]smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent}
+
 // classIndex maps a class to its column in Classifier.verdicts.
 var classIndex = [6]uint8{smtpcode.ClassNone: 0, smtpcode.ClassSuccess: 1, smtpcode.ClassTransient: 2, smtpcode.ClassPermanent: 3}
 
@@ -1304,7 +1308,7 @@ var classIndex = [6]uint8{smtpcode.ClassNone: 0, smtpcode.ClassSuccess: 1, smtpc
 func (c *Classifier) judgeAll() {
 	c.verdicts = make([][4]verdict, len(c.entries))
 	for _, e := range c.entries {
-		for _, class := range []smtpcode.Class{smtpcode.ClassNone, smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+		for _, class := range classes {
 			j := c.judge(e, class, &options{})
 			c.verdicts[e.Seq()][classIndex[class]] = verdict{
 				reason: c.str(j.reason), category: c.str(j.category), action: c.str(j.action), fault: c.str(j.fault),
