@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/maildx/maildx/internal/phrase"
 	"github.com/maildx/maildx/kb"
@@ -561,17 +562,12 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, old *spar
 		return
 	}
 	best, ev = c.settle(in, best, gaveUp, ev, &o)
-	if cap(old.entries) >= len(best) {
-		d.Entries = old.entries[:len(best)]
-	} else {
-		d.Entries = make([]EntryRef, len(best), old.room(len(best), 4))
-	}
+	ev = c.decide(d, in, &best[0], ev, &o)
+	old.finish(d, codes, ev, len(best))
 	for i := range best {
 		e := c.entries[best[i].entry]
 		d.Entries[i] = EntryRef{ID: e.ID, Source: e.Source}
 	}
-	ev = c.decide(d, in, &best[0], ev, &o)
-	old.finish(d, codes, ev)
 }
 
 // normPool lends buffers for the normalized form of texts too long for
@@ -867,33 +863,51 @@ type spare struct {
 // a loop over ExplainTo.
 func (sp *spare) reusing() bool { return sp.codes != nil || sp.ev != nil || sp.entries != nil }
 
-// room is the capacity of a new slice for n elements: exact for a fresh
-// Diagnosis, which may be kept for long, and with headroom when the slice
-// is going to be reused, so that a loop stops allocating soon.
-func (sp *spare) room(n, headroom int) int {
-	if sp.reusing() {
-		return max(n, headroom)
-	}
-	return n
-}
-
 // finish copies the codes and evidence gathered on explain's stack into
-// d. A fresh Diagnosis gets one allocation of their exact size: it outlives
-// the call, and what each call allocates is most of what the garbage
-// collector costs. A reused one keeps its memory where it is large enough:
-// fresh memory per call, not the copying, is what makes allocation slow on
-// a busy machine.
-func (sp *spare) finish(d *Diagnosis, codes, ev []string) {
-	// Codes and Evidence are never nil: their JSON is [] when empty.
-	if sp.codes != nil && sp.ev != nil && cap(sp.codes) >= len(codes) && cap(sp.ev) >= len(ev) {
-		d.Codes, d.Evidence = sp.codes[:len(codes)], sp.ev[:len(ev)]
+// d and makes room for n entries, which the caller fills in. Codes,
+// Evidence and Entries are never nil: their JSON is [] when empty.
+//
+// A fresh Diagnosis gets a single allocation of the exact size for all
+// three: it outlives the call, and on a busy machine each allocation –
+// the allocator's code and fresh memory – costs more than the copying,
+// and what a call allocates sets how often the collector runs. A reused
+// one keeps its memory where it is large enough.
+func (sp *spare) finish(d *Diagnosis, codes, ev []string, n int) {
+	if !sp.reusing() {
+		// An EntryRef is two strings, so the entries take the first 2n
+		// strings of the allocation (see entryRefs).
+		strs := make([]string, 2*n+len(codes)+len(ev))
+		d.Entries = entryRefs(strs[:2*n])
+		strs = strs[2*n:]
+		d.Codes, d.Evidence = strs[:len(codes):len(codes)], strs[len(codes):]
 	} else {
-		nc, ne := sp.room(len(codes), 4), sp.room(len(ev), 8)
-		strs := make([]string, nc+ne)
-		d.Codes, d.Evidence = strs[:len(codes):nc], strs[nc:nc+len(ev):nc+ne]
+		// A reused slice gets headroom when it has to grow, so that a
+		// loop stops allocating soon.
+		if sp.codes != nil && sp.ev != nil && cap(sp.codes) >= len(codes) && cap(sp.ev) >= len(ev) {
+			d.Codes, d.Evidence = sp.codes[:len(codes)], sp.ev[:len(ev)]
+		} else {
+			nc, ne := max(len(codes), 4), max(len(ev), 8)
+			strs := make([]string, nc+ne)
+			d.Codes, d.Evidence = strs[:len(codes):nc], strs[nc:nc+len(ev):nc+ne]
+		}
+		if cap(sp.entries) >= n {
+			d.Entries = sp.entries[:n]
+		} else {
+			d.Entries = make([]EntryRef, n, max(n, 4))
+		}
 	}
 	copy(d.Codes, codes)
 	copy(d.Evidence, ev)
+}
+
+// entryRefs views an even number of strings as EntryRefs. An EntryRef is
+// two strings, so the two have the same size, alignment and pointer
+// layout, and the collector sees the memory the same way either way.
+func entryRefs(strs []string) []EntryRef {
+	if len(strs) == 0 {
+		return []EntryRef{}
+	}
+	return unsafe.Slice((*EntryRef)(unsafe.Pointer(unsafe.SliceData(strs))), len(strs)/2)
 }
 
 // minClaimLen is the length from which a provider's phrase is distinctive
@@ -1517,13 +1531,7 @@ func (c *Classifier) fallback(d *Diagnosis, in *input, old *spare, codes, ev []s
 		ev = append(ev, "no code or phrase of the knowledge base found")
 	}
 	d.Title, d.Meaning, d.Solution = t[d.Lang].Title, t[d.Lang].Meaning, t[d.Lang].Solution
-	// No entry matched: an empty list (never null, like codes and
-	// evidence) that keeps a reused Diagnosis' memory.
-	d.Entries = old.entries[:0]
-	if d.Entries == nil {
-		d.Entries = []EntryRef{}
-	}
-	old.finish(d, codes, ev)
+	old.finish(d, codes, ev, 0)
 }
 
 var unknownText = map[string]kb.Text{

@@ -3,6 +3,7 @@ package maildx
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,40 @@ func TestExplainTo(t *testing.T) {
 	} {
 		if n := testing.AllocsPerRun(20, func() { ExplainTo(&d, text, WithLang("de"), WithAttempt(2)) }); n != 0 {
 			t.Errorf("ExplainTo allocates %.0f times per call on %q", n, text)
+		}
+	}
+}
+
+// TestResultSlices checks Explain's Codes, Entries and Evidence, which
+// share one allocation: they do not overlap (appending to one leaves the
+// others as they are), and ExplainTo reuses them like its own.
+func TestResultSlices(t *testing.T) {
+	// entryRefs relies on an EntryRef being exactly two strings.
+	rt := reflect.TypeFor[EntryRef]()
+	if rt.NumField() != 2 || rt.Field(0).Type.Kind() != reflect.String || rt.Field(1).Type.Kind() != reflect.String || rt.Size() != 2*reflect.TypeFor[string]().Size() {
+		t.Fatalf("EntryRef is no longer two strings: entryRefs must change")
+	}
+	text := "host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@b>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)"
+	d := Explain(text)
+	want := d.AppendJSON(nil)
+	if len(d.Codes) < 2 || len(d.Entries) < 2 || len(d.Evidence) < 2 {
+		t.Fatalf("want a text with several codes, entries and evidence lines: %+v", d)
+	}
+	if cap(d.Codes) != len(d.Codes) || cap(d.Entries) != len(d.Entries) || cap(d.Evidence) != len(d.Evidence) {
+		t.Errorf("a fresh result's slices have spare capacity: codes %d/%d entries %d/%d evidence %d/%d",
+			len(d.Codes), cap(d.Codes), len(d.Entries), cap(d.Entries), len(d.Evidence), cap(d.Evidence))
+	}
+	_ = append(d.Entries, EntryRef{ID: "x", Source: "x"})
+	_ = append(d.Codes, "x")
+	_ = append(d.Evidence, "x")
+	if got := d.AppendJSON(nil); !bytes.Equal(got, want) {
+		t.Errorf("appending to one slice changed another:\n%s\n%s", got, want)
+	}
+	for _, next := range []string{"550 5.7.26 unauthenticated gsmtp", text, "the weather is nice today", "ECONNREFUSED ETIMEDOUT ESOCKET EAUTH TSS04 0x800CCC0E 550 5.1.1"} {
+		ExplainTo(&d, next)
+		fresh := Explain(next)
+		if got, want := d.AppendJSON(nil), fresh.AppendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("ExplainTo into Explain's result differs on %q:\n%s\n%s", next, got, want)
 		}
 	}
 }
