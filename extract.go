@@ -278,7 +278,8 @@ var jsonKeys = []string{
 func (in *input) scanCodes(s string) {
 	lineStart := true
 	for i := 0; i < len(s); {
-		// Every code holds a digit or a capital, or is "x.Y.Z"; a line
+		// Every code holds a digit or a capital (the registry form
+		// "x.Y.Z" too, whose token is found from its digit); a line
 		// break matters for the next reply code. Bytes without any of
 		// them – lower-case words, spaces, punctuation, most of a text –
 		// are passed over eight at a time to the next one that has, and
@@ -437,19 +438,19 @@ func onlyBlanks(s string) bool {
 }
 
 // codeByte returns the index of the first byte at s[i:] that is a digit, a
-// capital, an 'x' or a control character (a line break), or len(s). Eight
-// bytes at a time, as lowerRunEnd.
+// capital or a control character (a line break), or len(s). Eight bytes at
+// a time, as lowerRunEnd.
 func codeByte(s string, i int) int {
 	for ; i+8 <= len(s); i += 8 {
 		x := swar.String(s, i)
 		y := x & swar.Low7
-		code := swar.InRange(y, '0', '9') | swar.InRange(y, 'A', 'Z') | swar.Below(y, 0x20) | swar.Equal(y, 'x')
+		code := swar.InRange(y, '0', '9') | swar.InRange(y, 'A', 'Z') | swar.Below(y, 0x20)
 		if out := code &^ x & swar.High; out != 0 {
 			return i + swar.First(out)
 		}
 	}
 	for ; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 || c == 'x' {
+		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 {
 			return i
 		}
 	}

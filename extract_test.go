@@ -21,6 +21,9 @@ func TestScanCodes(t *testing.T) {
 		{"5.7.26", 0, "5.7.26", "", ""},
 		{"X.2.2", 0, "X.2.2", "", ""},
 		{"x.2.2", 0, "X.2.2", "", ""},
+		// The registry form after lower-case words, found from its digit.
+		{"mailbox quota exceeded x.2.2 for box", 0, "X.2.2", "", ""},
+		{"the box ax.7.1 is a word", 0, "", "", ""},
 		{"550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP", 550, "5.7.708", "", ""},
 		{"4.7.500 Server busy, please try again later", 0, "4.7.500", "", ""},
 		// IP addresses, versions, dates, times, ports and ids are not codes.

@@ -116,7 +116,7 @@ func checkScan(t *testing.T, s string) {
 }
 
 func FuzzScanCodes(f *testing.F) {
-	for _, s := range []string{"550-5.1.1 The email account <a@b.c> EENVELOPE\n550 5.1.1 gsmtp", "x.5.1 X.7.1 0x800CCC0E abcDEF_ mx1.example.com eEnvelope-", "Exim 4.96.2 HTTP 400 said: 421 4.7.0 [TS03]", "a.b-c_d.E9 \r\n 452", ""} {
+	for _, s := range []string{"550-5.1.1 The email account <a@b.c> EENVELOPE\n550 5.1.1 gsmtp", "x.5.1 X.7.1 0x800CCC0E abcDEF_ mx1.example.com eEnvelope-", "Exim 4.96.2 HTTP 400 said: 421 4.7.0 [TS03]", "a.b-c_d.E9 \r\n 452", "mailbox x.2.2 ax.7.1 .x.5.1 xABC x1", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(checkScan)
