@@ -194,19 +194,33 @@ func (in *input) walkJSON(doc jsonDoc, n int32, depth int, parts []string) []str
 			parts = in.walkJSON(doc, c, depth+1, parts)
 		}
 	case 'o':
-		if in.jsonProvider == "" {
-			for _, h := range jsonProviderKeys {
-				if doc.member(n, h.key) >= 0 {
-					in.jsonProvider = h.provider
-					break
+		// One pass over the members finds the known keys (the last
+		// member of a name counts, as in encoding/json) and the first
+		// provider key in the order of jsonProviderKeys; the members
+		// are then read in the order of jsonKeys.
+		var found [len(jsonKeys)]int32
+		for i := range found {
+			found[i] = -1
+		}
+		provider := len(jsonProviderKeys)
+		for c := doc[n].first; c >= 0; c = doc[c].next {
+			if info, ok := jsonKeyIndex[doc[c].key]; ok {
+				if info.key >= 0 {
+					found[info.key] = c
+				}
+				if info.provider >= 0 {
+					provider = min(provider, int(info.provider))
 				}
 			}
 		}
-		for _, k := range jsonKeys {
-			c := doc.member(n, k)
+		if in.jsonProvider == "" && provider < len(jsonProviderKeys) {
+			in.jsonProvider = jsonProviderKeys[provider].provider
+		}
+		for i, c := range found {
 			if c < 0 {
 				continue
 			}
+			k := jsonKeys[i]
 			switch v := &doc[c]; v.kind {
 			case 's':
 				switch k {
@@ -263,7 +277,7 @@ var jsonProviderKeys = []struct{ key, provider string }{
 
 // jsonKeys are the keys whose values carry an error's text or codes, in
 // the order they are read (a fixed order: JSON object order is not kept).
-var jsonKeys = []string{
+var jsonKeys = [...]string{
 	"code", "command", "responseCode", "statusCode", "status", "http_status",
 	"enhanced-code", "response", "message", "Message", "error", "Error", "errors",
 	"reason", "description", "diagnosticCode", "diagnostic-code", "bounceType", "bounceSubType",
@@ -271,6 +285,34 @@ var jsonKeys = []string{
 	"complaint", "complaintFeedbackType", "deliveryDelay", "delayType", "event", "severity",
 	"ErrorCode",
 }
+
+// jsonKeyInfo is what a member name is to walkJSON: its index in jsonKeys
+// and in jsonProviderKeys, -1 where it has none.
+type jsonKeyInfo struct{ key, provider int8 }
+
+// jsonKeyIndex files jsonKeys and jsonProviderKeys by name; it is built
+// once and only read.
+var jsonKeyIndex = func() map[string]jsonKeyInfo {
+	m := map[string]jsonKeyInfo{}
+	info := func(k string) jsonKeyInfo {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		return jsonKeyInfo{key: -1, provider: -1}
+	}
+	for i, k := range jsonKeys {
+		v := info(k)
+		v.key = int8(i)
+		m[k] = v
+	}
+	for i, h := range jsonProviderKeys {
+		if v := info(h.key); v.provider < 0 {
+			v.provider = int8(i)
+			m[h.key] = v
+		}
+	}
+	return m
+}()
 
 // scanCodes finds the reply code, the enhanced status code, hex client
 // codes and name tokens. Boundaries are strict so that IP addresses,

@@ -207,15 +207,3 @@ func (p *jsonParser) str() (string, bool) {
 	}
 	return jsonstr.Unquote(raw)
 }
-
-// member returns the value of the object n's member named key – the last
-// one, as encoding/json keeps the last of duplicate names – or -1.
-func (nodes jsonDoc) member(n int32, key string) int32 {
-	found := int32(-1)
-	for c := nodes[n].first; c >= 0; c = nodes[c].next {
-		if nodes[c].key == key {
-			found = c
-		}
-	}
-	return found
-}

@@ -143,6 +143,22 @@ func TestReadJSONOracle(t *testing.T) {
 	}
 }
 
+// TestJSONKeyIndex: walkJSON reads each name of jsonKeys once, where the
+// oracle reads the list, so the list must not repeat a name; the index
+// holds every name of both lists at its place.
+func TestJSONKeyIndex(t *testing.T) {
+	for i, k := range jsonKeys {
+		if info, ok := jsonKeyIndex[k]; !ok || int(info.key) != i {
+			t.Errorf("jsonKeys[%d] %q: index has %+v", i, k, info)
+		}
+	}
+	for i, h := range jsonProviderKeys {
+		if info, ok := jsonKeyIndex[h.key]; !ok || int(info.provider) > i || jsonProviderKeys[info.provider].key != h.key {
+			t.Errorf("jsonProviderKeys[%d] %q: index has %+v", i, h.key, info)
+		}
+	}
+}
+
 func FuzzReadJSON(f *testing.F) {
 	for _, s := range jsonSamples {
 		f.Add(s)
