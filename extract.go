@@ -564,7 +564,7 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 		if end := at + len(tok); end+1 < len(s) && s[end] == '-' && isAlnumByte(s[end+1]) {
 			return // "2.0.0-beta"
 		}
-		if w := s[max(0, at-9):at]; hasLetter(w) {
+		if w := s[max(0, at-9):at]; mayHold(w, lettersVersion, lettersRelease) {
 			var lb [12]byte
 			if before := lowerWindow(&lb, w); bytes.Contains(before, []byte("version")) || bytes.Contains(before, []byte("release")) {
 				return
@@ -586,7 +586,7 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 		return
 	}
 	var lb [12]byte
-	if w := s[max(0, at-10):at]; hasLetter(w) {
+	if w := s[max(0, at-10):at]; mayHold(w, lettersHTTP, lettersErrorcode) {
 		before := lowerWindow(&lb, w)
 		if h := bytes.Index(before, []byte("http")); h >= 0 && (bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before[h:], []byte("http/1")) || bytes.Contains(before[h:], []byte("http/2"))) {
 			if in.httpStatus == 0 {
@@ -604,11 +604,13 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	strong := lineStart || strings.HasPrefix(after, "-") || followedByStatus(after) || strings.TrimSpace(s) == tok
 	if !strong {
 		// Each of these words ends in ':' or ';', so most windows are
-		// ruled out by looking for those two bytes.
-		before := lowerWindow(&lb, s[max(0, at-12):at])
-		strong = (bytes.IndexByte(before, ':') >= 0 || bytes.IndexByte(before, ';') >= 0) && (bytes.Contains(before, []byte("said:")) || bytes.Contains(before, []byte("reply:")) || bytes.Contains(before, []byte("smtp;")) ||
-			bytes.Contains(before, []byte("error:")) || bytes.Contains(before, []byte("failed:")) || bytes.Contains(before, []byte("response:")) ||
-			bytes.HasSuffix(bytes.TrimSpace(before), []byte(":")))
+		// ruled out by looking for those two bytes before lower-casing.
+		if w := s[max(0, at-12):at]; strings.IndexByte(w, ':') >= 0 || strings.IndexByte(w, ';') >= 0 {
+			before := lowerWindow(&lb, w)
+			strong = bytes.Contains(before, []byte("said:")) || bytes.Contains(before, []byte("reply:")) || bytes.Contains(before, []byte("smtp;")) ||
+				bytes.Contains(before, []byte("error:")) || bytes.Contains(before, []byte("failed:")) || bytes.Contains(before, []byte("response:")) ||
+				bytes.HasSuffix(bytes.TrimSpace(before), []byte(":"))
+		}
 	}
 	if !strong {
 		return
@@ -618,16 +620,39 @@ func (in *input) numberToken(s string, at int, tok string, lineStart bool) {
 	}
 }
 
-// hasLetter reports whether the window w before a number holds a letter;
-// the words numberToken looks for there ("version", "HTTP") need one, and
-// most numbers follow a space, a bracket or another number.
-func hasLetter(w string) bool {
+// letters is the set of the ASCII letters in w, case folded, as bits (a is
+// bit 0). A byte of 0x80 and above counts as every letter: Unicode case
+// folding may turn a letter of another script into an ASCII one (K, the
+// Kelvin sign, into k).
+func letters(w string) uint32 {
+	var set uint32
 	for i := 0; i < len(w); i++ {
-		if c := w[i] | 0x20; c >= 'a' && c <= 'z' || w[i] >= 0x80 {
-			return true
+		c := w[i]
+		if c >= 0x80 {
+			return 1<<26 - 1
+		}
+		if c |= 0x20; c >= 'a' && c <= 'z' {
+			set |= 1 << (c - 'a')
 		}
 	}
-	return false
+	return set
+}
+
+// The letters of the words numberToken looks for before a number.
+var (
+	lettersVersion   = letters("version")
+	lettersRelease   = letters("release")
+	lettersHTTP      = letters("http")
+	lettersErrorcode = letters("errorcode")
+)
+
+// mayHold reports whether the window w before a number may hold a word
+// with the letters a or one with the letters b: most numbers follow a
+// space, a bracket, another number or words without them, and lower-casing
+// the window and searching it is left for the few that may.
+func mayHold(w string, a, b uint32) bool {
+	set := letters(w)
+	return set&a == a || set&b == b
 }
 
 // lowerWindow is strings.ToLower of a short window of text, lower-cased

@@ -1,6 +1,7 @@
 package maildx
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func (in *input) scanCodesOracle(s string) {
 			tok := trimDots(s[i:j])
 			end := i + len(tok)
 			if boundaryBefore(s, i) && boundaryAfter(s, end) {
-				in.numberToken(s, i, tok, lineStart)
+				in.numberTokenOracle(s, i, tok, lineStart)
 			}
 			if c == '0' && j < len(s) && (s[j] == 'x' || s[j] == 'X') && j == i+1 {
 				k := j + 1
@@ -116,7 +117,7 @@ func checkScan(t *testing.T, s string) {
 }
 
 func FuzzScanCodes(f *testing.F) {
-	for _, s := range []string{"550-5.1.1 The email account <a@b.c> EENVELOPE\n550 5.1.1 gsmtp", "x.5.1 X.7.1 0x800CCC0E abcDEF_ mx1.example.com eEnvelope-", "Exim 4.96.2 HTTP 400 said: 421 4.7.0 [TS03]", "a.b-c_d.E9 \r\n 452", "mailbox x.2.2 ax.7.1 .x.5.1 xABC x1", ""} {
+	for _, s := range []string{"550-5.1.1 The email account <a@b.c> EENVELOPE\n550 5.1.1 gsmtp", "x.5.1 X.7.1 0x800CCC0E abcDEF_ mx1.example.com eEnvelope-", "Exim 4.96.2 HTTP 400 said: 421 4.7.0 [TS03]", "a.b-c_d.E9 \r\n 452", "mailbox x.2.2 ax.7.1 .x.5.1 xABC x1", "Version 5.1.1 RELEASE 2.0.0 HTTP/1.1 404 errorcode 406 said: 550 reply; 421 K 5.1.1 Kelvin 5.2.2", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(checkScan)
@@ -126,4 +127,81 @@ func TestScanCodesOracle(t *testing.T) {
 	for _, s := range goldenTexts(t) {
 		checkScan(t, s)
 	}
+}
+
+// numberTokenOracle is numberToken before it looked at the letters of the
+// window before a number ahead of lower-casing it: the reference
+// scanCodesOracle uses.
+func (in *input) numberTokenOracle(s string, at int, tok string, lineStart bool) {
+	if st, ok := smtpcode.ParseStatus(tok); ok {
+		if st.Subject > 7 {
+			return // no subject above 7 is defined (RFC 3463); "Exim 4.96.2" is a version
+		}
+		if end := at + len(tok); end+1 < len(s) && s[end] == '-' && isAlnumByte(s[end+1]) {
+			return // "2.0.0-beta"
+		}
+		if w := s[max(0, at-9):at]; hasLetterOracle(w) {
+			var lb [12]byte
+			if before := lowerWindow(&lb, w); bytes.Contains(before, []byte("version")) || bytes.Contains(before, []byte("release")) {
+				return
+			}
+		}
+		if in.status == "" {
+			// tok is the code as String renders it: ParseStatus takes a
+			// digit class and no leading zeros only. Keeping the text
+			// saves an allocation.
+			in.status, in.st = tok, st
+		}
+		return
+	}
+	if len(tok) != 3 {
+		return
+	}
+	n, ok := smtpcode.ParseReply(tok, false)
+	if !ok {
+		return
+	}
+	var lb [12]byte
+	if w := s[max(0, at-10):at]; hasLetterOracle(w) {
+		before := lowerWindow(&lb, w)
+		if h := bytes.Index(before, []byte("http")); h >= 0 && (bytes.HasSuffix(before, []byte("http ")) || bytes.Contains(before[h:], []byte("http/1")) || bytes.Contains(before[h:], []byte("http/2"))) {
+			if in.httpStatus == 0 {
+				in.httpStatus = n
+			}
+			return
+		} else if bytes.Contains(before, []byte("errorcode")) {
+			return // Postmark's API error numbers are not SMTP replies
+		}
+	}
+	// A reply code either starts a line (possibly after "said:" and the
+	// like on the same line), is followed by an enhanced code or a
+	// continuation dash, or is the whole input.
+	after := s[at+3:]
+	strong := lineStart || strings.HasPrefix(after, "-") || followedByStatus(after) || strings.TrimSpace(s) == tok
+	if !strong {
+		// Each of these words ends in ':' or ';', so most windows are
+		// ruled out by looking for those two bytes.
+		before := lowerWindow(&lb, s[max(0, at-12):at])
+		strong = (bytes.IndexByte(before, ':') >= 0 || bytes.IndexByte(before, ';') >= 0) && (bytes.Contains(before, []byte("said:")) || bytes.Contains(before, []byte("reply:")) || bytes.Contains(before, []byte("smtp;")) ||
+			bytes.Contains(before, []byte("error:")) || bytes.Contains(before, []byte("failed:")) || bytes.Contains(before, []byte("response:")) ||
+			bytes.HasSuffix(bytes.TrimSpace(before), []byte(":")))
+	}
+	if !strong {
+		return
+	}
+	if in.reply == 0 || (!in.replyLine && lineStart) {
+		in.reply, in.replyLine = n, lineStart
+	}
+}
+
+// hasLetterOracle reports whether the window w before a number holds a letter;
+// the words numberToken looks for there ("version", "HTTP") need one, and
+// most numbers follow a space, a bracket or another number.
+func hasLetterOracle(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i] | 0x20; c >= 'a' && c <= 'z' || w[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
