@@ -7,6 +7,8 @@ package jsonstr
 import (
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/maildx/maildx/internal/swar"
 )
 
 // Literal finds the string literal that starts at s[i] (a '"'): end is
@@ -20,6 +22,21 @@ func Literal[T string | []byte](s T, i int) (end int, escaped, ascii, ok bool) {
 	}
 	ascii = true
 	for j := i + 1; j < len(s); j++ {
+		// Eight bytes at a time while none of them is a quote, a
+		// backslash, a control character or a byte of 0x80 and above:
+		// most of a literal is plain text.
+		for ; j+8 <= len(s); j += 8 {
+			x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+				uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+			y := x & swar.Low7
+			if stop := (x | swar.Equal(y, '"') | swar.Equal(y, '\\') | swar.Below(y, 0x20)) & swar.High; stop != 0 {
+				j += swar.First(stop)
+				break
+			}
+		}
+		if j == len(s) {
+			break
+		}
 		switch c := s[j]; {
 		case c == '"':
 			return j, escaped, ascii, true

@@ -3,6 +3,7 @@ package jsonstr
 import (
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 )
 
 // check holds Literal and Unquote to encoding/json on the literal "raw":
@@ -56,4 +57,62 @@ func FuzzUnquote(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(check)
+}
+
+// literalOracle is Literal before it passed over plain bytes eight at a
+// time: the reference FuzzLiteral holds it to.
+func literalOracle(s string, i int) (end int, escaped, ascii, ok bool) {
+	if i >= len(s) || s[i] != '"' {
+		return 0, false, false, false
+	}
+	ascii = true
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return j, escaped, ascii, true
+		case c == '\\':
+			escaped = true
+			j++
+		case c < 0x20:
+			return 0, false, false, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return 0, false, false, false
+}
+
+func checkLiteral(t *testing.T, s string) {
+	for i := range len(s) + 1 {
+		type result struct {
+			end                int
+			escaped, ascii, ok bool
+		}
+		var want, got, gotBytes result
+		want.end, want.escaped, want.ascii, want.ok = literalOracle(s, i)
+		got.end, got.escaped, got.ascii, got.ok = Literal(s, i)
+		gotBytes.end, gotBytes.escaped, gotBytes.ascii, gotBytes.ok = Literal([]byte(s), i)
+		if got != want || gotBytes != want {
+			t.Fatalf("Literal(%q, %d) = %+v (bytes %+v), want %+v", s, i, got, gotBytes, want)
+		}
+	}
+}
+
+func TestLiteral(t *testing.T) {
+	for _, s := range literalSamples {
+		checkLiteral(t, s)
+	}
+}
+
+var literalSamples = []string{
+	`"plain text of some length, longer than eight"`, `"a\"b" tail`, `"12345678\"12345678"`, `"1234567\\"`,
+	"\"abcdefg\x01hijklmn\"", "\"abcdefgh\xc3\xa4ijklmnop\"", `"unterminated and long enough`, `"`, `""`,
+	`"\\\\\\\\\\\\\\\\"`, `x"abc"`, `"abcdefghijklmno\`,
+}
+
+func FuzzLiteral(f *testing.F) {
+	for _, s := range literalSamples {
+		f.Add(s)
+	}
+	f.Fuzz(checkLiteral)
 }
