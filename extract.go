@@ -937,8 +937,23 @@ func appendNormalized(dst []byte, s string) []byte {
 					out = slices.Grow(out, room)
 				}
 				for i+8 <= len(line) {
+					// In the top bit of each byte of stop: a byte that
+					// needs the byte loop – a double, single or back
+					// quote (and #$%& with them, as one range test finds
+					// them), a control character (tab, CR), a byte of
+					// 0x80 and above, a space after a space (carry has
+					// 0x80 when the byte before counts as one). lower is
+					// x with capitals lower-cased, last the carry for the
+					// next eight bytes. The tests add to seven-bit values,
+					// so no byte carries into the next. (Written out here:
+					// as a function of its own, which the compiler would
+					// not inline, the call cost more than the arithmetic.)
 					x := swar.String(line, i)
-					stop, lower, last := normChunk(x, carry)
+					y := x & swar.Low7
+					isSpace := swar.Equal(y, ' ') & swar.High
+					care := swar.InRange(y, '"', '\'') | swar.Equal(y, '`') | swar.Below(y, 0x20)
+					stop := (x | care | isSpace&(isSpace<<8|carry)) & swar.High
+					lower, last := x|swar.InRange(y, 'A', 'Z')&swar.High>>2, isSpace>>56
 					n := swar.First(stop) // 8 when nothing stops
 					if n == 0 {
 						break
@@ -989,22 +1004,6 @@ func appendNormalized(dst []byte, s string) []byte {
 		return append(out[:base], bytes.ToLower(out[base:])...)
 	}
 	return out
-}
-
-// normChunk looks at eight bytes x of a line (little-endian) for
-// appendNormalized: stop has the top bit set in each byte that needs the
-// byte loop – a double, single or back quote (and #$%& with them, as one
-// range test finds them), a control character (tab, CR), a byte of 0x80
-// and above, and a space after a space (carry has 0x80 when the byte
-// before x counts as one) – lower is x with capitals lower-cased, and last
-// is the carry for the next eight bytes (0x80 when x ends with a space).
-// The tests add to seven-bit values, so no byte carries into the next.
-func normChunk(x, carry uint64) (stop, lower, last uint64) {
-	y := x & swar.Low7
-	isSpace := swar.Equal(y, ' ') & swar.High
-	care := swar.InRange(y, '"', '\'') | swar.Equal(y, '`') | swar.Below(y, 0x20)
-	stop = (x | care | isSpace&(isSpace<<8|carry)) & swar.High
-	return stop, x | swar.InRange(y, 'A', 'Z')&swar.High>>2, isSpace >> 56
 }
 
 // replyPrefixLen returns the length of a leading "550-5.1.1 " or
