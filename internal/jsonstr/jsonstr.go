@@ -26,8 +26,7 @@ func Literal[T string | []byte](s T, i int) (end int, escaped, ascii, ok bool) {
 		// backslash, a control character or a byte of 0x80 and above:
 		// most of a literal is plain text.
 		for ; j+8 <= len(s); j += 8 {
-			x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-				uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+			x := swar.Load(s, j)
 			y := x & swar.Low7
 			if stop := (x | swar.Equal(y, '"') | swar.Equal(y, '\\') | swar.Below(y, 0x20)) & swar.High; stop != 0 {
 				j += swar.First(stop)

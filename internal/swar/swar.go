@@ -48,7 +48,10 @@ func First(m uint64) int { return bits.TrailingZeros64(m&High) >> 3 }
 
 // String reads the eight bytes of s at i as a little-endian integer; the
 // compiler combines the byte loads into one.
-func String(s string, i int) uint64 {
+func String(s string, i int) uint64 { return Load(s, i) }
+
+// Load is String for code written for both strings and byte slices.
+func Load[T string | []byte](s T, i int) uint64 {
 	s = s[i : i+8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56

@@ -55,8 +55,12 @@ func TestAgainstBytes(t *testing.T) {
 func TestString(t *testing.T) {
 	s := "0123456789abcdef"
 	for i := 0; i+8 <= len(s); i++ {
-		if got, want := String(s, i), binary.LittleEndian.Uint64([]byte(s[i:i+8])); got != want {
+		want := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		if got := String(s, i); got != want {
 			t.Errorf("String(%d) = %#x, want %#x", i, got, want)
+		}
+		if got := Load([]byte(s), i); got != want {
+			t.Errorf("Load([]byte, %d) = %#x, want %#x", i, got, want)
 		}
 	}
 }
