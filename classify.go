@@ -286,7 +286,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 				}
 				sl := c.fileStatus(st)
 				sl.entries = append(sl.entries, e)
-				for _, cl := range []smtpcode.Class{smtpcode.ClassSuccess, smtpcode.ClassTransient, smtpcode.ClassPermanent} {
+				for _, cl := range classes[1:] { // 2, 4 and 5: the classes a text's code has
 					cs := smtpcode.Status{Class: cl, Subject: st.Subject, Detail: st.Detail}
 					form := cs.String()
 					c.fileStatus(cs).ev = statusLine(form, cl)
