@@ -77,9 +77,10 @@ func compareKeys(x, y key) int {
 
 func set(f []uint64, h uint32) { f[h/64] |= 1 << (h % 64) }
 
-// bit is the filter bit h of f, in bit 0, as a number: Find ors two of
-// them and branches once.
-func bit(f []uint64, h uint32) uint64 { return f[h/64] >> (h % 64) }
+// bit reports the filter bit h of f. Written as a test of 1<<h, it
+// compiles to one BT instruction; a shift by h would need the CL
+// register, which Find's loop cannot spare without spilling.
+func bit(f []uint64, h uint32) bool { return f[h/64]&(1<<(h%64)) != 0 }
 
 // key is the key of a group of long phrases: their first sixteen bytes as
 // two little-endian integers. Shorter keys are one uint64, which keeps the
@@ -294,12 +295,13 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 			}
 			// One eight-byte load gives both keys: reading the four-byte
 			// key from text apart lets the compiler share the byte loads
-			// between the two and give up combining them. Both filters
-			// are read and one branch taken: few positions pass either.
+			// between the two and give up combining them. probe
+			// computes the keys and hashes again: passing them on would
+			// keep them live across the call, and the loop spills them
+			// at every position.
 			k8 := binary.LittleEndian.Uint64(text[p : p+8])
-			h8, h4 := hash8(k8), hash4(uint32(k8))
-			if (bit(f8[:], h8)|bit(f4[:], h4))&1 != 0 {
-				dst = m.probe(text, p, k8, h8, h4, dst)
+			if bit(f8[:], hash8(k8)) || bit(f4[:], hash4(uint32(k8))) {
+				dst = m.probe(text, p, dst)
 			}
 		}
 	}
@@ -326,26 +328,28 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 }
 
 // probe appends the phrases that start at text[p:], whose first eight
-// bytes k8 passed filter8 (hash h8) or whose first four passed filter4
-// (hash h4): the groups of sixteen, eight and four bytes, in this order,
-// so that longer phrases come first.
-func (m *Matcher) probe(text []byte, p int, k8 uint64, h8, h4 uint32, dst []Match) []Match {
-	if bit(m.filter8[:], h8)&1 != 0 {
+// bytes passed filter8 or whose first four passed filter4: the groups of
+// sixteen, eight and four bytes, in this order, so that longer phrases
+// come first.
+func (m *Matcher) probe(text []byte, p int, dst []Match) []Match {
+	k8 := binary.LittleEndian.Uint64(text[p : p+8])
+	h8, h4 := hash8(k8), hash4(uint32(k8))
+	if bit(m.filter8[:], h8) {
 		if p+16 <= len(text) {
 			k := key{k8, binary.LittleEndian.Uint64(text[p+8 : p+16])}
-			if h := hashKey(k); bit(m.filter16[:], h)&1 != 0 {
+			if h := hashKey(k); bit(m.filter16[:], h) {
 				if g := m.groups16.get(k, h); g != nil {
 					dst = m.match(g, text, p, 16, dst)
 				}
 			}
 		}
-		if bit(m.filter8g[:], hash8g(k8))&1 != 0 {
+		if bit(m.filter8g[:], hash8g(k8)) {
 			if g := m.groups8.get(k8, h8); g != nil {
 				dst = m.match(g, text, p, 8, dst)
 			}
 		}
 	}
-	if bit(m.filter4[:], h4)&1 != 0 {
+	if bit(m.filter4[:], h4) {
 		k4 := uint64(uint32(k8))
 		if g := m.groups4.get(k4, hash8(k4)); g != nil {
 			dst = m.match(g, text, p, 4, dst)
@@ -361,7 +365,7 @@ func (m *Matcher) at4(text []byte, i int, dst []Match) []Match {
 		return dst
 	}
 	k4 := binary.LittleEndian.Uint32(text[i:])
-	if bit(m.filter4[:], hash4(k4))&1 != 0 {
+	if bit(m.filter4[:], hash4(k4)) {
 		if g := m.groups4.get(uint64(k4), hash8(uint64(k4))); g != nil {
 			dst = m.match(g, text, i, 4, dst)
 		}
