@@ -1,6 +1,7 @@
 package maildx
 
 import (
+	"maps"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/maildx/maildx/internal/phrase"
+	"github.com/maildx/maildx/internal/strtab"
 	"github.com/maildx/maildx/kb"
 	"github.com/maildx/maildx/smtpcode"
 )
@@ -29,9 +31,10 @@ type Classifier struct {
 	matcher   *phrase.Matcher
 	frags     []fragSpan // pattern index → the phrase's records in fragRecs
 	fragRecs  []fragRec
-	compounds []compound             // fragments of parts ("empfänger … unbekannt")
-	endsOf    map[int32][]int32      // pattern index of a last part → its compounds
-	byName    map[string][]*kb.Entry // name codes, exact case
+	compounds []compound        // fragments of parts ("empfänger … unbekannt")
+	endsOf    map[int32][]int32 // pattern index of a last part → its compounds
+	names     *strtab.Table     // name codes, exact case → index in byName
+	byName    [][]*kb.Entry     // the entries of each name code
 	byHex     map[string][]*kb.Entry
 	byReply   [600][]*kb.Entry // reply code → its smtp entries (an array: read on most calls)
 	// replyCands[code]: the candidates of a reply code, made in advance.
@@ -234,8 +237,8 @@ func defaultClassifier() *Classifier {
 
 // NewClassifier compiles the phrase automaton for k.
 func NewClassifier(k *kb.KB) *Classifier {
-	c := &Classifier{kb: k, byName: map[string][]*kb.Entry{}, byHex: map[string][]*kb.Entry{},
-		byHTTP: map[int][]*kb.Entry{}}
+	c := &Classifier{kb: k, byHex: map[string][]*kb.Entry{}, byHTTP: map[int][]*kb.Entry{}}
+	byName := map[string][]*kb.Entry{}
 	c.entries = k.Entries()
 	c.strIndex = map[string]int32{}
 	c.explicit = make([]bool, len(k.Entries()))
@@ -269,7 +272,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 		for _, code := range e.ParsedCodes() {
 			switch code.Kind {
 			case kb.KindName:
-				c.byName[code.Value] = append(c.byName[code.Value], e)
+				byName[code.Value] = append(byName[code.Value], e)
 				c.fileCodeEvidence(e, whyCode, code.Value)
 			case kb.KindHex:
 				c.byHex[code.Value] = append(c.byHex[code.Value], e)
@@ -308,6 +311,11 @@ func NewClassifier(k *kb.KB) *Classifier {
 				c.fileCodeEvidence(e, whyHTTP, code.Value)
 			}
 		}
+	}
+	names := slices.Sorted(maps.Keys(byName))
+	c.names = strtab.New(names)
+	for _, n := range names {
+		c.byName = append(c.byName, byName[n])
 	}
 	c.judgeAll()
 	for n := range c.replyCands {
@@ -522,7 +530,7 @@ func (c *Classifier) explain(d *Diagnosis, text string, opts []Option, old *spar
 	}
 	var inv input
 	in := &inv
-	body := in.parse(text, c.byName)
+	body := in.parse(text, c.names)
 	// The normalized text is only scanned for phrases, so it lives on the
 	// stack for most inputs. It is kept out of inv (in.norm stays nil):
 	// escape analysis does not tell inv's fields apart, and inv's strings
@@ -684,10 +692,11 @@ func httpLines(number string) (code, line string) {
 // nameCandidates adds the entries of a name code (EENVELOPE, TSS04), the
 // code itself to the codes if an entry knows it.
 func (c *Classifier) nameCandidates(in *input, n string, codes []string, cands []candidate) ([]string, []candidate) {
-	es := c.byName[n]
-	if len(es) == 0 {
+	i, ok := c.names.Get(n)
+	if !ok {
 		return codes, cands
 	}
+	es := c.byName[i]
 	codes = appendUnique(codes, n)
 	for _, e := range codeEntries(es) {
 		score := scoreName

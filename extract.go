@@ -3,13 +3,14 @@ package maildx
 import (
 	"bytes"
 	"encoding/binary"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/maildx/maildx/internal/strtab"
 	"github.com/maildx/maildx/internal/swar"
-	"github.com/maildx/maildx/kb"
 	"github.com/maildx/maildx/smtpcode"
 )
 
@@ -40,8 +41,8 @@ type input struct {
 
 	norm []byte // lower-cased, continuation prefixes removed, whitespace collapsed
 
-	known    map[string][]*kb.Entry // name codes of the knowledge base; nil keeps every code-shaped token
-	provider string                 // set by the classifier's scan from provider signals
+	known    *strtab.Table // name codes of the knowledge base; nil keeps every code-shaped token
+	provider string        // set by the classifier's scan from provider signals
 
 	// details are the codes that candidates name and the classifier has
 	// no number for: a code as the text writes it, an option's value.
@@ -63,6 +64,12 @@ func (in *input) keep(s string) int32 {
 	return int32(-1 - n)
 }
 
+// knows reports whether tok is a name code of the knowledge base.
+func (in *input) knows(tok string) bool {
+	_, ok := in.known.Get(tok)
+	return ok
+}
+
 // kept returns the detail keep numbered d.
 func (in *input) kept(d int32) string {
 	n := int(-1 - d)
@@ -77,7 +84,7 @@ func (in *input) kept(d int32) string {
 //
 // known reports whether a code-shaped token names a knowledge-base code;
 // only those are kept, so ordinary texts allocate nothing for names.
-func parseInput(text string, known map[string][]*kb.Entry) *input {
+func parseInput(text string, known *strtab.Table) *input {
 	in := &input{}
 	in.norm = normalize(in.parse(text, known))
 	return in
@@ -87,7 +94,7 @@ func parseInput(text string, known map[string][]*kb.Entry) *input {
 // normalize; the classifier calls it on a value on its stack and
 // normalizes into a buffer on its stack, as the normalized text does not
 // outlive the call.
-func (in *input) parse(text string, known map[string][]*kb.Entry) (body string) {
+func (in *input) parse(text string, known *strtab.Table) (body string) {
 	if len(text) > maxInput {
 		text = text[:maxInput]
 	}
@@ -204,7 +211,7 @@ func (in *input) walkJSON(doc jsonDoc, n int32, depth int, parts []string) []str
 		}
 		provider := len(jsonProviderKeys)
 		for c := doc[n].first; c >= 0; c = doc[c].next {
-			if info, ok := jsonKeyIndex[doc[c].key]; ok {
+			if info, ok := jsonKeyIndex.lookup(doc[c].key); ok {
 				if info.key >= 0 {
 					found[info.key] = c
 				}
@@ -292,7 +299,26 @@ type jsonKeyInfo struct{ key, provider int8 }
 
 // jsonKeyIndex files jsonKeys and jsonProviderKeys by name; it is built
 // once and only read.
-var jsonKeyIndex = func() map[string]jsonKeyInfo {
+var jsonKeyIndex = newJSONKeyTable()
+
+// jsonKeyTable is the type of jsonKeyIndex: names numbers a member name,
+// infos says what it is.
+type jsonKeyTable struct {
+	names *strtab.Table
+	infos []jsonKeyInfo
+}
+
+// lookup returns what name is to walkJSON; false when it is neither a
+// key nor a provider key.
+func (t *jsonKeyTable) lookup(name string) (jsonKeyInfo, bool) {
+	i, ok := t.names.Get(name)
+	if !ok {
+		return jsonKeyInfo{key: -1, provider: -1}, false
+	}
+	return t.infos[i], true
+}
+
+func newJSONKeyTable() jsonKeyTable {
 	m := map[string]jsonKeyInfo{}
 	info := func(k string) jsonKeyInfo {
 		if v, ok := m[k]; ok {
@@ -311,8 +337,13 @@ var jsonKeyIndex = func() map[string]jsonKeyInfo {
 			m[h.key] = v
 		}
 	}
-	return m
-}()
+	names := slices.Sorted(maps.Keys(m))
+	t := jsonKeyTable{names: strtab.New(names)}
+	for _, n := range names {
+		t.infos = append(t.infos, m[n])
+	}
+	return t
+}
 
 // scanCodes finds the reply code, the enhanced status code, hex client
 // codes and name tokens. Boundaries are strict so that IP addresses,
@@ -527,7 +558,7 @@ func (in *input) nameToken(tok string, seen uint8, ups int) {
 	for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
 		tok = tok[:len(tok)-1]
 	}
-	if len(tok) >= 4 && len(tok) <= 40 && shaped(seen, ups, tok) && (in.known == nil || in.known[tok] != nil) {
+	if len(tok) >= 4 && len(tok) <= 40 && shaped(seen, ups, tok) && (in.known == nil || in.knows(tok)) {
 		in.names.add(tok)
 	}
 }

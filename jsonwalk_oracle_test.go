@@ -148,12 +148,12 @@ func TestReadJSONOracle(t *testing.T) {
 // holds every name of both lists at its place.
 func TestJSONKeyIndex(t *testing.T) {
 	for i, k := range jsonKeys {
-		if info, ok := jsonKeyIndex[k]; !ok || int(info.key) != i {
+		if info, ok := jsonKeyIndex.lookup(k); !ok || int(info.key) != i {
 			t.Errorf("jsonKeys[%d] %q: index has %+v", i, k, info)
 		}
 	}
 	for i, h := range jsonProviderKeys {
-		if info, ok := jsonKeyIndex[h.key]; !ok || int(info.provider) > i || jsonProviderKeys[info.provider].key != h.key {
+		if info, ok := jsonKeyIndex.lookup(h.key); !ok || int(info.provider) > i || jsonProviderKeys[info.provider].key != h.key {
 			t.Errorf("jsonProviderKeys[%d] %q: index has %+v", i, h.key, info)
 		}
 	}

@@ -22,7 +22,7 @@ func BenchmarkParts(b *testing.B) {
 	})
 	b.Run("parseInput", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			parseInput(texts[i%len(texts)], c.byName)
+			parseInput(texts[i%len(texts)], c.names)
 		}
 	})
 	b.Run("explain", func(b *testing.B) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/maildx/maildx/kb"
+	"github.com/maildx/maildx/internal/strtab"
 	"github.com/maildx/maildx/smtpcode"
 )
 
@@ -73,7 +73,7 @@ func (in *input) scanCodesOracle(s string) {
 			for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
 				tok = tok[:len(tok)-1]
 			}
-			if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.known[tok] != nil) {
+			if len(tok) >= 4 && len(tok) <= 40 && shapedClasses(seen, tok) && (in.known == nil || in.knows(tok)) {
 				in.names.add(tok)
 			}
 			i = j
@@ -105,7 +105,7 @@ func shapedClasses(seen uint8, tok string) bool {
 // knowledge base's names.
 func checkScan(t *testing.T, s string) {
 	t.Helper()
-	for _, known := range []map[string][]*kb.Entry{nil, defaultClassifier().byName} {
+	for _, known := range []*strtab.Table{nil, defaultClassifier().names} {
 		got, want := &input{known: known}, &input{known: known}
 		got.scanCodes(s)
 		want.scanCodesOracle(s)
