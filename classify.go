@@ -1142,8 +1142,12 @@ func (c *Classifier) rank(cands []candidate) []candidate {
 			j--
 		}
 		if j < i {
+			// Moved one by one: copy calls memmove for a few
+			// twenty-byte elements.
 			cd := cands[i]
-			copy(cands[j+1:i+1], cands[j:i])
+			for k := i; k > j; k-- {
+				cands[k] = cands[k-1]
+			}
 			cands[j] = cd
 		}
 	}
