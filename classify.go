@@ -331,6 +331,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 		patterns = append(patterns, ps.fragment)
 	}
 	c.matcher = phrase.New(patterns)
+	c.packStrings()
 	return c
 }
 

@@ -209,8 +209,16 @@ func New(patterns []string) *Matcher {
 	m := &Matcher{}
 	groups4, groups8, groups16 := map[uint64][]int32{}, map[uint64][]int32{}, map[key][]int32{}
 	seen := map[string]bool{}
+	// The patterns share one array: thousands of small ones would be as
+	// many objects for the garbage collector to mark in every cycle.
+	total := 0
+	for _, p := range patterns {
+		total += len(p)
+	}
+	all := make([]byte, 0, total)
 	for i, p := range patterns {
-		m.patterns = append(m.patterns, []byte(p))
+		all = append(all, p...)
+		m.patterns = append(m.patterns, all[len(all)-len(p):len(all):len(all)])
 		if p == "" || seen[p] {
 			continue
 		}
