@@ -906,8 +906,13 @@ func (sp *spare) finish(d *Diagnosis, codes, ev []string, n int) {
 			d.Entries = make([]EntryRef, n, max(n, 4))
 		}
 	}
-	copy(d.Codes, codes)
-	copy(d.Evidence, ev)
+	// One by one: copy calls typedslicecopy for a few strings.
+	for i, s := range codes {
+		d.Codes[i] = s
+	}
+	for i, s := range ev {
+		d.Evidence[i] = s
+	}
 }
 
 // entryRefs views an even number of strings as EntryRefs. An EntryRef is

@@ -394,7 +394,7 @@ func (in *input) scanCodes(s string) {
 				continue
 			}
 			k, seen, ups := tokenEnd(s, j, tokLower, 0)
-			if seen != tokLower {
+			if shaped(seen, ups, s[w:k]) {
 				in.nameToken(s[w:k], seen, ups)
 			}
 			i, lineStart = k, false
@@ -414,7 +414,7 @@ func (in *input) scanCodes(s string) {
 			if j < len(s) && (tokenClass[s[j]] != 0 || s[j] == '.') {
 				j, seen, ups = tokenEnd(s, j, seen, ups)
 			}
-			if seen != tokLower {
+			if shaped(seen, ups, s[i:j]) { // not an ordinary capitalised word
 				in.nameToken(s[i:j], seen, ups)
 			}
 			i, lineStart = j, false
