@@ -277,39 +277,20 @@ func New(patterns []string) *Matcher {
 // longer phrases first at the same offset.
 func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	// Only the positions where a word starts, or that hold punctuation, can
-	// start a phrase: about one in four of an error text. They are picked
-	// out eight at a time with word arithmetic, so the filters are probed
-	// at a quarter of the positions. The probes are written out in the
-	// loop: a call for each cost more than it saved.
-	f8, f4 := &m.filter8, &m.filter4
-	var carry uint64 // 0x80 when the byte before text[i] is a word byte
-	i := 0
-	for ; i+8 <= len(text); i += 8 {
-		// In the top bit of each byte (package swar): a word byte
-		// (WordByte), a byte that is not a space, and together a
-		// possible phrase start.
-		x := binary.LittleEndian.Uint64(text[i:])
-		y := x & swar.Low7
-		l := y | 0x20*swar.Ones // A–Z fold onto a–z; nothing else lands there
-		word := (swar.InRange(l, 'a', 'z')|swar.InRange(y, '0', '9'))&^x&swar.High | x&swar.High
-		notSpace := (^swar.Equal(y, ' ') | x) & swar.High
-		cand := (notSpace | m.spaces) &^ (word & (word<<8 | carry))
-		carry = word >> 56
-		for ; cand != 0; cand &= cand - 1 {
-			p := i + bits.TrailingZeros64(cand)>>3
-			if p+8 > len(text) {
-				dst = m.at4(text, p, dst)
-				continue
-			}
-			// One eight-byte load gives both keys: reading the four-byte
-			// key from text apart lets the compiler share the byte loads
-			// between the two and give up combining them. probe
-			// computes the keys and hashes again: passing them on would
-			// keep them live across the call, and the loop spills them
-			// at every position.
-			k8 := binary.LittleEndian.Uint64(text[p : p+8])
-			if bit(f8[:], hash8(k8)) || bit(f4[:], hash4(uint32(k8))) {
-				dst = m.probe(text, p, dst)
+	// start a phrase: about one in four of an error text. scan picks them
+	// out eight at a time and passes on those whose first bytes pass the
+	// filters, which few do; they are probed here. The scan makes no
+	// calls, which keeps its variables in registers.
+	var hits [hitsLen]int32
+	i, carry := 0, uint64(0)
+	for i+8 <= len(text) {
+		var n int
+		n, i, carry = scan(text, i, carry, m.spaces, &m.filter8, &m.filter4, &hits)
+		for _, p := range hits[:n] {
+			if p < 0 {
+				dst = m.at4(text, int(^p), dst)
+			} else {
+				dst = m.probe(text, int(p), dst)
 			}
 		}
 	}
@@ -333,6 +314,49 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 		}
 	}
 	return dst
+}
+
+// hitsLen is the room scan has for positions; it stops when fewer than
+// eight places are left, as one step files up to eight.
+const hitsLen = 32
+
+// scanGo is scan in Go (see scan_amd64.s): it passes over text[i:] eight
+// bytes at a time, from the step at i to the last full one or until hits
+// may not have room for one more, and files in hits the positions that
+// may start a phrase: where a word starts, or that hold punctuation (and
+// spaces too, when spaces is swar.High), and whose first eight bytes pass
+// filter8 or whose first four pass filter4. A position with fewer than
+// eight bytes left is filed as ^p, for at4. carry is 0x80 when the byte
+// before text[i] is a word byte. It returns how many positions it filed,
+// where to go on and the carry there.
+func scanGo(text []byte, i int, carry, spaces uint64, f8 *[filterBits / 64]uint64, f4 *[filter4Bits / 64]uint64, hits *[hitsLen]int32) (n, next int, carryOut uint64) {
+	for ; i+8 <= len(text) && n <= hitsLen-8; i += 8 {
+		// In the top bit of each byte (package swar): a word byte
+		// (WordByte), a byte that is not a space, and together a
+		// possible phrase start.
+		x := binary.LittleEndian.Uint64(text[i:])
+		y := x & swar.Low7
+		l := y | 0x20*swar.Ones // A–Z fold onto a–z; nothing else lands there
+		word := (swar.InRange(l, 'a', 'z')|swar.InRange(y, '0', '9'))&^x&swar.High | x&swar.High
+		notSpace := (^swar.Equal(y, ' ') | x) & swar.High
+		cand := (notSpace | spaces) &^ (word & (word<<8 | carry))
+		carry = word >> 56
+		for ; cand != 0; cand &= cand - 1 {
+			p := i + bits.TrailingZeros64(cand)>>3
+			if p+8 > len(text) {
+				hits[n%hitsLen] = int32(^p)
+				n++
+				continue
+			}
+			// One eight-byte load gives both keys.
+			k8 := binary.LittleEndian.Uint64(text[p : p+8])
+			if bit(f8[:], hash8(k8)) || bit(f4[:], hash4(uint32(k8))) {
+				hits[n%hitsLen] = int32(p)
+				n++
+			}
+		}
+	}
+	return n, i, carry
 }
 
 // probe appends the phrases that start at text[p:], whose first eight

@@ -1,10 +1,13 @@
 package phrase
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/maildx/maildx/internal/swar"
 )
 
 // naive is the obvious quadratic search, the reference for Find: a phrase
@@ -162,4 +165,63 @@ func TestFindLongRandom(t *testing.T) {
 			t.Fatalf("patterns %q text %q: order %v, want %v", patterns, text, got, want)
 		}
 	}
+}
+
+// scanDiff runs scan and scanGo over text with random filters from
+// seed, from every start the scan can be resumed at, and reports the first
+// difference.
+func scanDiff(text []byte, seed uint64, spaces bool) string {
+	r := rand.New(rand.NewPCG(seed, seed^0x5bd1e995))
+	var f8 [filterBits / 64]uint64
+	var f4 [filter4Bits / 64]uint64
+	for i := range f8 {
+		f8[i] = r.Uint64() & r.Uint64() & r.Uint64() // about one bit in eight
+	}
+	for i := range f4 {
+		f4[i] = r.Uint64() & r.Uint64()
+	}
+	var sp uint64
+	if spaces {
+		sp = swar.High
+	}
+	for start := 0; start+8 <= len(text); start += 8 {
+		for _, carry := range []uint64{0, 0x80} {
+			var a, b [hitsLen]int32
+			an, ai, ac := scan(text, start, carry, sp, &f8, &f4, &a)
+			bn, bi, bc := scanGo(text, start, carry, sp, &f8, &f4, &b)
+			if an != bn || ai != bi || ac != bc || a != b {
+				return fmt.Sprintf("start %d carry %#x: scan = %d %d %#x %v, scanGo = %d %d %#x %v", start, carry, an, ai, ac, a[:an], bn, bi, bc, b[:bn])
+			}
+		}
+	}
+	return ""
+}
+
+// TestScan holds scan (in assembly where there is one) to scanGo.
+func TestScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte("abcxyzAZ09 .-[(@\x80\xc3\xbc\t\n")
+	for round := range 3000 {
+		text := make([]byte, r.IntN(300))
+		for i := range text {
+			if r.IntN(4) == 0 {
+				text[i] = byte(r.IntN(256))
+			} else {
+				text[i] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		if d := scanDiff(text, uint64(round), round%2 == 0); d != "" {
+			t.Fatalf("%q: %s", text, d)
+		}
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("550 5.1.1 <a@example.com>: Recipient address rejected: User unknown"), uint64(1), false)
+	f.Add([]byte("Ünknown   user [TS03] - spam (nowl) .amazonaws.com"), uint64(2), true)
+	f.Fuzz(func(t *testing.T, text []byte, seed uint64, spaces bool) {
+		if d := scanDiff(text, seed, spaces); d != "" {
+			t.Fatalf("%q: %s", text, d)
+		}
+	})
 }

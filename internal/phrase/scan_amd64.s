@@ -1,0 +1,138 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Constants of the word arithmetic (see scanGo and package swar): each
+// byte of a word holds the same value.
+DATA scanK<>+0(SB)/8, $0x7f7f7f7f7f7f7f7f  // Low7
+DATA scanK<>+8(SB)/8, $0x8080808080808080  // High
+DATA scanK<>+16(SB)/8, $0x5050505050505050 // 0x80-'0': from '0' up the top bit is set
+DATA scanK<>+24(SB)/8, $0x4646464646464646 // 0x7f-'9': above '9' the top bit is set
+DATA scanK<>+32(SB)/8, $0x2020202020202020 // ' ', and the bit that folds A-Z onto a-z
+DATA scanK<>+40(SB)/8, $0x1f1f1f1f1f1f1f1f // 0x80-'a'
+DATA scanK<>+48(SB)/8, $0x1a1a1a1a1a1a1a1a // ('z'-'a')+1: from 0x80-'a' to 0x7f-'z'
+DATA scanK<>+56(SB)/8, $0x9e3779b97f4a7c15 // hash8's multiplier
+GLOBL scanK<>(SB), RODATA|NOPTR, $64
+
+// func scan(text []byte, i int, carry, spaces uint64, f8 *[1024]uint64, f4 *[64]uint64, hits *[32]int32) (n, next int, carryOut uint64)
+//
+// AX text, BX len(text), CX i, DX carry, SI hits, DI n, R8 f8, R9 f4,
+// R10 the candidates of a step, R11-R14 scratch.
+TEXT ·scan(SB), NOSPLIT, $0-96
+	MOVQ text_base+0(FP), AX
+	MOVQ text_len+8(FP), BX
+	MOVQ i+24(FP), CX
+	MOVQ carry+32(FP), DX
+	MOVQ f8+48(FP), R8
+	MOVQ f4+56(FP), R9
+	MOVQ hits+64(FP), SI
+	XORQ DI, DI
+
+step:
+	// while i+8 <= len(text) && n <= 24
+	LEAQ 8(CX), R11
+	CMPQ R11, BX
+	JGT  done
+	CMPQ DI, $24
+	JGT  done
+
+	// word = (InRange(l, 'a', 'z') | InRange(y, '0', '9') | x) & High,
+	// y = x & Low7, l = y | 0x20 (x's own top bits: bytes of 0x80 and
+	// above are word bytes).
+	MOVQ (AX)(CX*1), R10
+	MOVQ R10, R11
+	ANDQ scanK<>+0(SB), R11  // y
+	MOVQ R11, R12
+	ADDQ scanK<>+16(SB), R12
+	MOVQ R11, R13
+	ADDQ scanK<>+24(SB), R13
+	NOTQ R13
+	ANDQ R13, R12            // InRange(y, '0', '9')
+	ORQ  R12, R10
+	MOVQ R11, R12
+	ORQ  scanK<>+32(SB), R12 // l
+	ADDQ scanK<>+40(SB), R12 // l + 0x80-'a'; no byte carries
+	MOVQ R12, R13
+	SUBQ scanK<>+48(SB), R13 // l + 0x7f-'z'; no byte borrows
+	NOTQ R13
+	ANDQ R13, R12            // InRange(l, 'a', 'z')
+	ORQ  R12, R10
+	ANDQ scanK<>+8(SB), R10  // word
+
+	// notSpace = (^Equal(y, ' ') | x) & High, where ^Equal(y, c) is
+	// (e + Low7) | e with e = y ^ c; spaces adds every space.
+	XORQ scanK<>+32(SB), R11 // e
+	MOVQ R11, R12
+	ADDQ scanK<>+0(SB), R12
+	ORQ  R11, R12
+	ORQ  (AX)(CX*1), R12
+	ORQ  spaces+40(FP), R12
+	ANDQ scanK<>+8(SB), R12
+
+	// cand = notSpace &^ (word & (word<<8 | carry)): not the second
+	// or later byte of a word. carry = word >> 56 for the next step.
+	MOVQ R10, R13
+	SHLQ $8, R13
+	ORQ  DX, R13
+	ANDQ R10, R13
+	NOTQ R13
+	ANDQ R13, R12
+	MOVQ R10, DX
+	SHRQ $56, DX
+	MOVQ R12, R10
+
+cand:
+	TESTQ R10, R10
+	JZ    next
+	BSFQ  R10, R11
+	SHRQ  $3, R11
+	ADDQ  CX, R11            // p
+	LEAQ  -1(R10), R12
+	ANDQ  R12, R10           // the next candidate
+	LEAQ  8(R11), R12
+	CMPQ  R12, BX
+	JGT   tail
+
+	// k8 = the eight bytes at p; hash4(uint32(k8)) and hash8(k8).
+	MOVQ   (AX)(R11*1), R12
+	MOVL   R12, R13
+	IMUL3L $0x9e3779b1, R13, R13
+	SHRL   $20, R13          // h4
+	IMULQ  scanK<>+56(SB), R12
+	SHRQ   $48, R12          // h8
+	MOVQ   R12, R14
+	SHRQ   $6, R14
+	MOVQ   (R8)(R14*8), R14
+	BTQ    R12, R14
+	JCS    hit
+	MOVQ   R13, R14
+	SHRQ   $6, R14
+	MOVQ   (R9)(R14*8), R14
+	BTQ    R13, R14
+	JCC    cand
+
+hit:
+	MOVQ DI, R12
+	ANDQ $31, R12
+	MOVL R11, (SI)(R12*4)
+	INCQ DI
+	JMP  cand
+
+tail:
+	// Fewer than eight bytes are left: filed as ^p for at4.
+	MOVQ DI, R12
+	ANDQ $31, R12
+	NOTQ R11
+	MOVL R11, (SI)(R12*4)
+	INCQ DI
+	JMP  cand
+
+next:
+	ADDQ $8, CX
+	JMP  step
+
+done:
+	MOVQ DI, n+72(FP)
+	MOVQ CX, next+80(FP)
+	MOVQ DX, carryOut+88(FP)
+	RET

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package phrase
+
+// scan is scanGo where there is no assembly version.
+func scan(text []byte, i int, carry, spaces uint64, f8 *[filterBits / 64]uint64, f4 *[filter4Bits / 64]uint64, hits *[hitsLen]int32) (n, next int, carryOut uint64) {
+	return scanGo(text, i, carry, spaces, f8, f4, hits)
+}
