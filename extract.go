@@ -359,7 +359,7 @@ func (in *input) scanCodes(s string) {
 		// the scan resumes where the token around it begins: after the
 		// bytes that a token goes on with (letters, digits, '-', '_', a
 		// dot before a letter or digit), at its first letter.
-		if j := codeByte(s, i); j > i {
+		if j := swar.IndexCode(s, i); j > i {
 			if j == len(s) {
 				return
 			}
@@ -508,26 +508,6 @@ func onlyBlanks(s string) bool {
 		}
 	}
 	return true
-}
-
-// codeByte returns the index of the first byte at s[i:] that is a digit, a
-// capital or a control character (a line break), or len(s). Eight bytes at
-// a time, as lowerRunEnd.
-func codeByte(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		x := swar.String(s, i)
-		y := x & swar.Low7
-		code := swar.InRange(y, '0', '9') | swar.InRange(y, 'A', 'Z') | swar.Below(y, 0x20)
-		if out := code &^ x & swar.High; out != 0 {
-			return i + swar.First(out)
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 {
-			return i
-		}
-	}
-	return i
 }
 
 // tokenEnd goes on with a word token of scanCodes from j, where the bytes

@@ -1,0 +1,53 @@
+package swar
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// indexCodeBytes is IndexCode byte by byte, the reference for both.
+func indexCodeBytes(s string, i int) int {
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func checkIndexCode(t *testing.T, s string) {
+	t.Helper()
+	for i := 0; i <= len(s); i++ {
+		want := indexCodeBytes(s, i)
+		if got := IndexCode(s, i); got != want {
+			t.Fatalf("IndexCode(%q, %d) = %d, want %d", s, i, got, want)
+		}
+		if got := IndexCodeGo(s, i); got != want {
+			t.Fatalf("IndexCodeGo(%q, %d) = %d, want %d", s, i, got, want)
+		}
+	}
+}
+
+func TestIndexCode(t *testing.T) {
+	for _, s := range []string{"", "a", "Z", "mailbox unavailable", "mailbox 550", "user unknown\nx",
+		"abcdefg@", "abcdefgh[", "abcdefghij/:;<=>?@[\\]^_`{|}~\x7f", "\x80\x90\xc3\xbc\xff abc 0", "\t"} {
+		checkIndexCode(t, s)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+			if r.IntN(3) > 0 {
+				b[i] = "abcxyz .@/-\x80\xff"[r.IntN(13)]
+			}
+		}
+		checkIndexCode(t, string(b))
+	}
+}
+
+func FuzzIndexCode(f *testing.F) {
+	f.Add("550 5.1.1 <a@example.com>: recipient address rejected")
+	f.Add("ünknown user \x00")
+	f.Fuzz(func(t *testing.T, s string) { checkIndexCode(t, s) })
+}
