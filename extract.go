@@ -2,7 +2,6 @@ package maildx
 
 import (
 	"bytes"
-	"encoding/binary"
 	"maps"
 	"slices"
 	"strconv"
@@ -928,10 +927,10 @@ func appendNormalized(dst []byte, s string) []byte {
 		line = line[replyPrefixLen(line):]
 		for i := 0; i < len(line); i++ {
 			// Eight bytes at a time while they hold nothing to drop or
-			// collapse: only capitals change, and a space is written at
-			// once (a space left at the end of the line is taken back
-			// below). The first byte that needs care goes through the
-			// switch.
+			// collapse (swar.LowerCopy): only capitals change, and a
+			// space is written at once (a space left at the end of the
+			// line is taken back below). The first byte that needs care
+			// goes through the switch.
 			if i+8 <= len(line) {
 				var carry uint64 // a space here would follow a space, or start the text
 				if space || len(out) == base || out[len(out)-1] == ' ' {
@@ -947,37 +946,15 @@ func appendNormalized(dst []byte, s string) []byte {
 				if cap(out)-len(out) < room {
 					out = slices.Grow(out, room)
 				}
-				for i+8 <= len(line) {
-					// In the top bit of each byte of stop: a byte that
-					// needs the byte loop – a double, single or back
-					// quote (and #$%& with them, as one range test finds
-					// them), a control character (tab, CR), a byte of
-					// 0x80 and above, a space after a space (carry has
-					// 0x80 when the byte before counts as one). lower is
-					// x with capitals lower-cased, last the carry for the
-					// next eight bytes. The tests add to seven-bit values,
-					// so no byte carries into the next. (Written out here:
-					// as a function of its own, which the compiler would
-					// not inline, the call cost more than the arithmetic.)
-					x := swar.String(line, i)
-					y := x & swar.Low7
-					isSpace := swar.Equal(y, ' ') & swar.High
-					care := swar.InRange(y, '"', '\'') | swar.Equal(y, '`') | swar.Below(y, 0x20)
-					stop := (x | care | isSpace&(isSpace<<8|carry)) & swar.High
-					lower, last := x|swar.InRange(y, 'A', 'Z')&swar.High>>2, isSpace>>56
-					n := swar.First(stop) // 8 when nothing stops
-					if n == 0 {
-						break
-					}
-					if space {
-						out = append(out, ' ')
-						space = false
-					}
-					binary.LittleEndian.PutUint64(out[len(out):len(out)+8], lower)
-					out, i, carry = out[:len(out)+n], i+n, last
-					if n < 8 {
-						break
-					}
+				// A pending space goes first; it is taken back when
+				// nothing follows it here.
+				if space {
+					out = append(out, ' ')
+				}
+				if n := swar.LowerCopy(out[len(out):cap(out)], line, i, carry); n > 0 {
+					out, i, space = out[:len(out)+n], i+n, false
+				} else if space {
+					out = out[:len(out)-1]
 				}
 			}
 			if i == len(line) {
