@@ -19,7 +19,15 @@
 # some 26 KB per call, so that count is the one that follows the slow
 # mode's time.
 #
+# The difference of two runs still holds what the Go runtime does in the
+# background (the system monitor, timers), which under valgrind's slowdown
+# moves the count by up to a hundred instructions per call between runs
+# of the same binary. FUNC=name counts with callgrind only what runs inside
+# that function (and what it calls) instead: exact to a few instructions,
+# for comparing small changes; N2 calls, no cache simulation.
+#
 # Usage: [CACHE=1 [I1KB=16]] bench/instructions.sh [PACKAGE [BENCHMARK [N1 N2]]]
+#        FUNC=github.com/maildx/maildx.Explain bench/instructions.sh
 #        bench/instructions.sh . '^BenchmarkExplain$'      (the default)
 #        bench/instructions.sh ./dsn '^BenchmarkParseCorpus$' 200 1200
 # Needs valgrind (Debian: apt-get install valgrind).
@@ -33,6 +41,14 @@ command -v valgrind >/dev/null || { echo "valgrind not found (apt-get install va
 out=bench/out
 mkdir -p "$out"
 go test -c -o "$out/instr.test" "$pkg"
+if [ -n "${FUNC:-}" ]; then
+	total=$( (cd "$pkg" && GOGC=off GOMAXPROCS=1 valgrind --tool=callgrind --toggle-collect="$FUNC" \
+		--callgrind-out-file=/dev/null "$OLDPWD/$out/instr.test" -test.run '^$' \
+		-test.bench "$bench" -test.cpu 1 -test.benchtime "${n2}x" 2>&1) | tr -d , | awk '/Collected/ {print $NF}')
+	# The benchmark runs once with b.N = 1 before the N2 iterations.
+	echo "$bench in $pkg: $((total / (n2 + 1))) instructions per call inside $FUNC (callgrind, GOGC=off, $n2 iterations)"
+	exit 0
+fi
 # count prints the instructions and the simulated conditional-branch
 # mispredictions of N iterations. Mispredictions are the other half of the
 # wall-clock story: a loop that stops at an unpredictable byte costs some
