@@ -13,7 +13,8 @@
 // and the first four bytes of the phrases say whether any phrase can start
 // there, and only then are the small hash tables of groups probed and the
 // few phrases filed there compared. Phrases shorter than four bytes are
-// searched for directly.
+// searched for directly. The scan for word starts is written in assembly
+// on amd64 (scan_amd64.s); scanGo is the same in Go.
 package phrase
 
 import (

@@ -10,9 +10,12 @@
 // (or with each other and then with High). Bytes of 0x80 and above must
 // be told apart by the caller from x's own top bits.
 //
-// The functions are small enough to be inlined, and with constant
-// arguments they compile to the same few instructions as the arithmetic
-// written out.
+// The tests are small enough to be inlined, and with constant arguments
+// they compile to the same few instructions as the arithmetic written
+// out. Two loops the classifier runs over every text, IndexCode and
+// LowerCopy, are written in assembly on amd64 (the Go compiler reloads
+// their constants at every step); their Go versions, IndexCodeGo and
+// LowerCopyGo, are used elsewhere and with -tags purego.
 package swar
 
 import "math/bits"
