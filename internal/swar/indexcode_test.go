@@ -35,14 +35,7 @@ func TestIndexCode(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
-		b := make([]byte, r.IntN(40))
-		for i := range b {
-			b[i] = byte(r.IntN(256))
-			if r.IntN(3) > 0 {
-				b[i] = "abcxyz .@/-\x80\xff"[r.IntN(13)]
-			}
-		}
-		checkIndexCode(t, string(b))
+		checkIndexCode(t, randomText(r, 40, "abcxyz .@/-\x80\xff"))
 	}
 }
 
@@ -50,4 +43,17 @@ func FuzzIndexCode(f *testing.F) {
 	f.Add("550 5.1.1 <a@example.com>: recipient address rejected")
 	f.Add("ünknown user \x00")
 	f.Fuzz(func(t *testing.T, s string) { checkIndexCode(t, s) })
+}
+
+// randomText is up to n-1 bytes, three in four from alphabet and the rest
+// any byte.
+func randomText(r *rand.Rand, n int, alphabet string) string {
+	b := make([]byte, r.IntN(n))
+	for i := range b {
+		b[i] = byte(r.IntN(256))
+		if r.IntN(4) > 0 {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+	}
+	return string(b)
 }

@@ -53,15 +53,8 @@ func TestLowerCopy(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 1500 {
-		b := make([]byte, r.IntN(48))
-		for i := range b {
-			b[i] = byte(r.IntN(256))
-			if r.IntN(4) > 0 {
-				const alphabet = "abcXYZ  .@/-!`'\"\t\x80\xc3"
-				b[i] = alphabet[r.IntN(len(alphabet))]
-			}
-		}
-		checkLowerCopy(t, string(b), r.IntN(len(b)+10))
+		s := randomText(r, 48, "abcXYZ  .@/-!`'\"\t\x80\xc3")
+		checkLowerCopy(t, s, r.IntN(len(s)+10))
 	}
 }
 
