@@ -42,7 +42,11 @@ func TestIndexCode(t *testing.T) {
 func FuzzIndexCode(f *testing.F) {
 	f.Add("550 5.1.1 <a@example.com>: recipient address rejected")
 	f.Add("ünknown user \x00")
-	f.Fuzz(func(t *testing.T, s string) { checkIndexCode(t, s) })
+	f.Fuzz(func(t *testing.T, s string) {
+		// checkIndexCode tries every start: quadratic, so the
+		// fuzzer's rare huge inputs are cut.
+		checkIndexCode(t, s[:min(len(s), 256)])
+	})
 }
 
 // randomText is up to n-1 bytes, three in four from alphabet and the rest

@@ -65,6 +65,8 @@ func FuzzLowerCopy(f *testing.F) {
 		if dstLen < 0 || dstLen > 1<<12 {
 			return
 		}
-		checkLowerCopy(t, s, dstLen)
+		// checkLowerCopy tries every start: quadratic, so the fuzzer's
+		// rare huge inputs are cut.
+		checkLowerCopy(t, s[:min(len(s), 256)], dstLen)
 	})
 }
