@@ -78,17 +78,6 @@ func (in *input) kept(d int32) string {
 	return in.more[n-len(in.details)]
 }
 
-// parseInput extracts codes and the normalized text. It never fails: a
-// text it cannot read yields an input with no codes.
-//
-// known reports whether a code-shaped token names a knowledge-base code;
-// only those are kept, so ordinary texts allocate nothing for names.
-func parseInput(text string, known *strtab.Table) *input {
-	in := &input{}
-	in.norm = normalize(in.parse(text, known))
-	return in
-}
-
 // parse fills in all but norm of a zero input and returns the text to
 // normalize; the classifier calls it on a value on its stack and
 // normalizes into a buffer on its stack, as the normalized text does not
@@ -782,9 +771,9 @@ var tokenClass = func() (t [256]uint8) {
 	return t
 }()
 
-// shaped is codeShaped(tok) for a token whose byte classes (seen, with
-// tokDot for a dot) and capitals (ups) were collected in one pass; trailing
-// '-' and '_' change neither.
+// shaped is codeShaped(tok) (its oracle, in the tests) for a token whose
+// byte classes (seen, with tokDot for a dot) and capitals (ups) were
+// collected in one pass; trailing '-' and '_' change neither.
 func shaped(seen uint8, ups int, tok string) bool {
 	switch {
 	case seen&tokDigit != 0:
@@ -795,30 +784,6 @@ func shaped(seen uint8, ups int, tok string) bool {
 		return true
 	}
 	return seen&tokDot != 0 || ups >= 2 && tok[0] >= 'A' && tok[0] <= 'Z'
-}
-
-// codeShaped reports tokens that look like a vendor or library code rather
-// than a word: they contain a digit (TSS04, S3150, RP-001), are all
-// upper-case (EENVELOPE), are CamelCase identifiers (MessageRejected,
-// HardBounce) or dotted identifiers with capitals
-// (RESOLVER.ADR.RecipNotFound). "Content" or "Invalid" are words.
-func codeShaped(s string) bool {
-	upper, lower, digit, dot := false, false, false, false
-	uppers := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= 'A' && c <= 'Z':
-			upper = true
-			uppers++
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= '0' && c <= '9':
-			digit = true
-		case c == '.':
-			dot = true
-		}
-	}
-	return digit || upper && !lower || upper && dot || uppers >= 2 && s[0] >= 'A' && s[0] <= 'Z'
 }
 
 // registryForm is the canonical spelling of a status code in registry

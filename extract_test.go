@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/maildx/maildx/internal/strtab"
 )
 
 func TestScanCodes(t *testing.T) {
@@ -127,4 +129,40 @@ func TestKeepDetails(t *testing.T) {
 			t.Errorf("kept(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// parseInput extracts codes and the normalized text, as the classifier
+// does on its stack (a test helper). It never fails: a
+// text it cannot read yields an input with no codes.
+//
+// known reports whether a code-shaped token names a knowledge-base code;
+// only those are kept, so ordinary texts allocate nothing for names.
+func parseInput(text string, known *strtab.Table) *input {
+	in := &input{}
+	in.norm = normalize(in.parse(text, known))
+	return in
+}
+
+// codeShaped, the oracle of shaped, reports tokens that look like a vendor or library code rather
+// than a word: they contain a digit (TSS04, S3150, RP-001), are all
+// upper-case (EENVELOPE), are CamelCase identifiers (MessageRejected,
+// HardBounce) or dotted identifiers with capitals
+// (RESOLVER.ADR.RecipNotFound). "Content" or "Invalid" are words.
+func codeShaped(s string) bool {
+	upper, lower, digit, dot := false, false, false, false
+	uppers := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+			uppers++
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '.':
+			dot = true
+		}
+	}
+	return digit || upper && !lower || upper && dot || uppers >= 2 && s[0] >= 'A' && s[0] <= 'Z'
 }
