@@ -383,7 +383,7 @@ func (in *input) scanCodes(s string) {
 			}
 			k, seen, ups := tokenEnd(s, j, tokLower, 0)
 			if shaped(seen, ups, s[w:k]) {
-				in.nameToken(s[w:k], seen, ups)
+				in.nameToken(s[w:k])
 			}
 			i, lineStart = k, false
 			continue
@@ -403,7 +403,7 @@ func (in *input) scanCodes(s string) {
 				j, seen, ups = tokenEnd(s, j, seen, ups)
 			}
 			if shaped(seen, ups, s[i:j]) { // not an ordinary capitalised word
-				in.nameToken(s[i:j], seen, ups)
+				in.nameToken(s[i:j])
 			}
 			i, lineStart = j, false
 		case scanSpace:
@@ -462,7 +462,9 @@ func (in *input) xToken(s string, i int) int {
 	}
 	// An x that starts a word.
 	j, seen, ups := tokenEnd(s, i, 0, 0)
-	in.nameToken(s[i:j], seen, ups)
+	if shaped(seen, ups, s[i:j]) {
+		in.nameToken(s[i:j])
+	}
 	return j
 }
 
@@ -519,14 +521,14 @@ func tokenEnd(s string, j int, seen uint8, ups int) (int, uint8, int) {
 	return j, seen, ups
 }
 
-// nameToken keeps a word token of scanCodes (seen, the union of its bytes'
-// classes, ups its capitals) when it is shaped like a code the knowledge
-// base knows.
-func (in *input) nameToken(tok string, seen uint8, ups int) {
+// nameToken keeps a word token of scanCodes that is shaped like a code
+// (the callers ask shaped, which trailing '-' and '_' do not change) when
+// the knowledge base knows it.
+func (in *input) nameToken(tok string) {
 	for len(tok) > 0 && (tok[len(tok)-1] == '-' || tok[len(tok)-1] == '_') {
 		tok = tok[:len(tok)-1]
 	}
-	if len(tok) >= 4 && len(tok) <= 40 && shaped(seen, ups, tok) && (in.known == nil || in.knows(tok)) {
+	if len(tok) >= 4 && len(tok) <= 40 && (in.known == nil || in.knows(tok)) {
 		in.names.add(tok)
 	}
 }
