@@ -80,7 +80,7 @@ func set(f []uint64, h uint32) { f[h/64] |= 1 << (h % 64) }
 
 // bit reports the filter bit h of f. Written as a test of 1<<h, it
 // compiles to one BT instruction; a shift by h would need the CL
-// register, which Find's loop cannot spare without spilling.
+// register, which scanGo's loop and probe cannot spare without spilling.
 func bit(f []uint64, h uint32) bool { return f[h/64]&(1<<(h%64)) != 0 }
 
 // key is the key of a group of long phrases: their first sixteen bytes as
@@ -227,7 +227,7 @@ func New(patterns []string) *Matcher {
 		if p[0] == ' ' {
 			m.spaces = swar.High
 		}
-		b := []byte(p)
+		b := m.patterns[i]
 		switch {
 		case len(p) < 4:
 			m.short = append(m.short, int32(i))
