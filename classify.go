@@ -886,7 +886,7 @@ func (sp *spare) finish(d *Diagnosis, codes, ev []string, n int) {
 	if !sp.reusing() {
 		// An EntryRef is two strings, so the entries take the first 2n
 		// strings of the allocation (see entryRefs).
-		strs := make([]string, 2*n+len(codes)+len(ev))
+		strs := newStrings(2*n + len(codes) + len(ev))
 		d.Entries = entryRefs(strs[:2*n])
 		strs = strs[2*n:]
 		d.Codes, d.Evidence = strs[:len(codes):len(codes)], strs[len(codes):]
