@@ -13,8 +13,9 @@
 // and the first four bytes of the phrases say whether any phrase can start
 // there, and only then are the small hash tables of groups probed and the
 // few phrases filed there compared. Phrases shorter than four bytes are
-// searched for directly. The scan for word starts is written in assembly
-// on amd64 (scan_amd64.s); scanGo is the same in Go.
+// searched for directly. The scan for word starts and the probing of the
+// positions it finds are written in assembly on amd64 (scan_amd64.s,
+// probe_amd64.s); scanGo and probe are the same in Go.
 package phrase
 
 import (
@@ -287,8 +288,14 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	for i+8 <= len(text) {
 		var n int
 		n, i, carry = scan(text, i, carry, m.spaces, &m.filter8, &m.filter4, &hits)
-		for _, p := range hits[:n] {
-			if p < 0 {
+		for h := hits[:n]; len(h) > 0; h = h[1:] {
+			done, nd := probes(m, text, h, dst)
+			if dst, h = dst[:nd], h[done:]; len(h) == 0 {
+				break
+			}
+			// A position for at4, or one whose matches did not fit
+			// into dst: probed here, where dst can grow.
+			if p := h[0]; p < 0 {
 				dst = m.at4(text, int(^p), dst)
 			} else {
 				dst = m.probe(text, int(p), dst)

@@ -33,6 +33,25 @@ func naive(patterns []string, text string) []Match {
 	return out
 }
 
+// find is m.Find(text, nil), checked against Find into slices with room
+// for one, two, three and many matches, and after matches already there:
+// the probing appends within dst's capacity and leaves a position whose
+// matches do not fit to be probed again where dst can grow.
+func find(t testing.TB, m *Matcher, text string) []Match {
+	t.Helper()
+	want := m.Find([]byte(text), nil)
+	prefix := []Match{{7, 7}, {8, 8}}
+	for _, room := range []int{1, 2, 3, 256} {
+		dst := make([]Match, len(prefix), len(prefix)+room)
+		copy(dst, prefix)
+		got := m.Find([]byte(text), dst)
+		if !slices.Equal(got[:len(prefix)], prefix) || !slices.Equal(got[len(prefix):], want) {
+			t.Fatalf("text %q: Find into room for %d gives %v, into nil %v", text, room, got, want)
+		}
+	}
+	return want
+}
+
 func sorted(ms []Match) []Match {
 	ms = slices.Clone(ms)
 	slices.SortFunc(ms, func(a, b Match) int {
@@ -45,10 +64,12 @@ func sorted(ms []Match) []Match {
 }
 
 func TestFind(t *testing.T) {
-	patterns := []string{"he", "she", "his", "hers", "user unknown", "unknown", "user", "", "he"}
+	// Phrases that go on past the end of a text with NUL bytes must not
+	// match there: the bytes missing at the end read as zero.
+	patterns := []string{"he", "she", "his", "hers", "user unknown", "unknown", "user", "", "he", "user unknown\x00", "rejected: user unknown in virtual\x00"}
 	m := New(patterns)
-	for _, text := range []string{"ushers", "recipient address rejected: user unknown in virtual mailbox table", "", "hhhhe", "sheshe"} {
-		got, want := sorted(m.Find([]byte(text), nil)), sorted(naive(patterns, text))
+	for _, text := range []string{"ushers", "recipient address rejected: user unknown in virtual mailbox table", "", "hhhhe", "sheshe", "user unknown", "rejected: user unknown in virtual"} {
+		got, want := sorted(find(t, m, text)), sorted(naive(patterns, text))
 		if !slices.Equal(got, want) {
 			t.Errorf("%q: got %v want %v", text, got, want)
 		}
@@ -70,7 +91,7 @@ func TestFindRandom(t *testing.T) {
 			patterns = append(patterns, word(1+r.IntN(5)))
 		}
 		text := word(r.IntN(60))
-		got, want := sorted(New(patterns).Find([]byte(text), nil)), sorted(naive(patterns, text))
+		got, want := sorted(find(t, New(patterns), text)), sorted(naive(patterns, text))
 		if !slices.Equal(got, want) {
 			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
 		}
@@ -100,7 +121,7 @@ func TestFindWordStarts(t *testing.T) {
 			at := r.IntN(len(text) + 1)
 			text = text[:at] + p + text[at:] // plant some, at word starts or not
 		}
-		got, want := sorted(New(patterns).Find([]byte(text), nil)), sorted(naive(patterns, text))
+		got, want := sorted(find(t, New(patterns), text)), sorted(naive(patterns, text))
 		if !slices.Equal(got, want) {
 			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
 		}
@@ -115,7 +136,7 @@ func FuzzFind(f *testing.F) {
 		if len(patterns) > 50 {
 			patterns = patterns[:50]
 		}
-		got, want := sorted(New(patterns).Find([]byte(text), nil)), sorted(naive(patterns, text))
+		got, want := sorted(find(t, New(patterns), text)), sorted(naive(patterns, text))
 		if !slices.Equal(got, want) {
 			t.Fatalf("got %v want %v", got, want)
 		}
@@ -157,7 +178,47 @@ func TestFindLongRandom(t *testing.T) {
 			patterns = append(patterns, word(4+r.IntN(21))) // the order holds for phrases of four bytes and more
 		}
 		text := word(r.IntN(80))
-		got := New(patterns).Find([]byte(text), nil)
+		got := find(t, New(patterns), text)
+		if want := naive(patterns, text); !slices.Equal(sorted(got), sorted(want)) {
+			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
+		}
+		if want := inOrder(patterns, got); !slices.Equal(got, want) {
+			t.Fatalf("patterns %q text %q: order %v, want %v", patterns, text, got, want)
+		}
+	}
+}
+
+// TestFindLongPhrases covers phrases of up to 48 bytes that share their
+// first bytes and differ anywhere after them, in texts made of pieces of
+// them, whole or with one byte changed: the tails of long phrases beyond
+// their key and the word after it are compared apart.
+func TestFindLongPhrases(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const alphabet = "abc -"
+	for round := 0; round < 2000; round++ {
+		base := make([]byte, 48)
+		for i := range base {
+			base[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		var patterns []string
+		for i := 0; i < 1+r.IntN(12); i++ {
+			p := slices.Clone(base[:4+r.IntN(45)])
+			if r.IntN(2) == 0 {
+				p[r.IntN(len(p))] = alphabet[r.IntN(len(alphabet))]
+			}
+			patterns = append(patterns, string(p))
+		}
+		var b strings.Builder
+		for n := r.IntN(160); b.Len() < n; {
+			piece := slices.Clone(base[:r.IntN(len(base)+1)])
+			if len(piece) > 0 && r.IntN(3) == 0 {
+				piece[r.IntN(len(piece))] ^= 1
+			}
+			b.WriteString(alphabet[r.IntN(len(alphabet)):][:1])
+			b.Write(piece)
+		}
+		text := b.String()
+		got := find(t, New(patterns), text)
 		if want := naive(patterns, text); !slices.Equal(sorted(got), sorted(want)) {
 			t.Fatalf("patterns %q text %q: got %v want %v", patterns, text, got, want)
 		}
