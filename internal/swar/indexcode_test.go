@@ -2,6 +2,7 @@ package swar
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,15 @@ func TestIndexCode(t *testing.T) {
 	for _, s := range []string{"", "a", "Z", "mailbox unavailable", "mailbox 550", "user unknown\nx",
 		"abcdefg@", "abcdefgh[", "abcdefghij/:;<=>?@[\\]^_`{|}~\x7f", "\x80\x90\xc3\xbc\xff abc 0", "\t"} {
 		checkIndexCode(t, s)
+	}
+	// Every byte at every place of the sixteen- and eight-byte steps and
+	// of the tail.
+	for c := range 256 {
+		for at := range 37 {
+			b := []byte(strings.Repeat("a", 37))
+			b[at] = byte(c)
+			checkIndexCode(t, string(b))
+		}
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
