@@ -3,6 +3,7 @@ package swar
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,19 @@ func TestLowerCopy(t *testing.T) {
 		"eight ch", "exactly sixteen!", "A-Z a-z 0-9 [](){}<>@#$%&*+=~^|\\/?:;,._-"} {
 		for _, n := range []int{0, 7, 8, 15, 16, len(s), len(s) + 8} {
 			checkLowerCopy(t, s, n)
+		}
+	}
+	// Every byte at every place of the sixteen- and eight-byte steps,
+	// alone and after a space.
+	for c := range 256 {
+		for at := range 37 {
+			b := []byte(strings.Repeat("a", 37))
+			b[at] = byte(c)
+			checkLowerCopy(t, string(b), 40)
+			if at > 0 {
+				b[at-1] = ' '
+				checkLowerCopy(t, string(b), 40)
+			}
 		}
 	}
 	r := rand.New(rand.NewPCG(5, 6))
