@@ -325,7 +325,8 @@ func (m *Matcher) Find(text []byte, dst []Match) []Match {
 }
 
 // hitsLen is the room scan has for positions; it stops when fewer than
-// eight places are left, as one step files up to eight.
+// eight places are left, as one step files up to eight (sixteen places
+// for a step of sixteen bytes, in assembly).
 const hitsLen = 32
 
 // scanGo is scan in Go (see scan_amd64.s): it passes over text[i:] eight

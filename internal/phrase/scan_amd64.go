@@ -7,8 +7,11 @@ import "unsafe"
 // scan is scanGo in assembly (scan_amd64.s). The Go compiler keeps the
 // word arithmetic's eight-byte constants out of registers and reloads
 // them, and spills the scan's variables around its loops; written out,
-// the scan takes about a third fewer instructions. FuzzScan holds the two
-// to each other.
+// the scan takes about a third fewer instructions. While 24 bytes and 16
+// places in hits are left it takes sixteen bytes a step with SSE2 (a
+// candidate there needs no test for its eight bytes), so it may stop at
+// other places than scanGo to let Find probe; what it files is the same,
+// which TestScan and FuzzScan hold it to.
 //
 //go:noescape
 func scan(text []byte, i int, carry, spaces uint64, f8 *[filterBits / 64]uint64, f4 *[filter4Bits / 64]uint64, hits *[hitsLen]int32) (n, next int, carryOut uint64)
@@ -27,7 +30,8 @@ func scan(text []byte, i int, carry, spaces uint64, f8 *[filterBits / 64]uint64,
 func probes(m *Matcher, text []byte, hits []int32, dst []Match) (done, n int)
 
 // The assembly has these sizes written in: hits holds 32 positions (it
-// stops at 24 filed, indexes with n&31), and the hashes index filters of
+// takes a sixteen-byte step with up to 16 filed and an eight-byte one
+// with up to 24, and indexes with n&31), and the hashes index filters of
 // 2^16 and 2^12 bits. A change here must change scan_amd64.s; these
 // declarations fail to compile until the numbers agree.
 var (

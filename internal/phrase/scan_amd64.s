@@ -14,6 +14,21 @@ DATA scanK<>+48(SB)/8, $0x1a1a1a1a1a1a1a1a // ('z'-'a')+1: from 0x80-'a' to 0x7f
 DATA scanK<>+56(SB)/8, $0x9e3779b97f4a7c15 // hash8's multiplier
 GLOBL scanK<>(SB), RODATA|NOPTR, $64
 
+// The sixteen-byte steps' constants (SSE2 compares bytes as signed: a
+// range lo–hi is moved to the bottom by adding 0x80-lo, where one
+// comparison with -128+(hi-lo+1) tells it apart).
+DATA scanX<>+0(SB)/8, $0x2020202020202020  // ' ', and the bit that folds A-Z onto a-z
+DATA scanX<>+8(SB)/8, $0x2020202020202020
+DATA scanX<>+16(SB)/8, $0x1f1f1f1f1f1f1f1f // + 0x80-'a'
+DATA scanX<>+24(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA scanX<>+32(SB)/8, $0x9a9a9a9a9a9a9a9a // -128+26
+DATA scanX<>+40(SB)/8, $0x9a9a9a9a9a9a9a9a
+DATA scanX<>+48(SB)/8, $0x5050505050505050 // + 0x80-'0'
+DATA scanX<>+56(SB)/8, $0x5050505050505050
+DATA scanX<>+64(SB)/8, $0x8a8a8a8a8a8a8a8a // -128+10
+DATA scanX<>+72(SB)/8, $0x8a8a8a8a8a8a8a8a
+GLOBL scanX<>(SB), RODATA|NOPTR, $80
+
 // func scan(text []byte, i int, carry, spaces uint64, f8 *[1024]uint64, f4 *[64]uint64, hits *[32]int32) (n, next int, carryOut uint64)
 //
 // AX text, BX len(text), CX i, DX carry, SI hits, DI n, R8 f8, R9 f4,
@@ -27,6 +42,99 @@ TEXT ·scan(SB), NOSPLIT, $0-96
 	MOVQ f4+56(FP), R9
 	MOVQ hits+64(FP), SI
 	XORQ DI, DI
+
+	// Sixteen bytes a step with SSE2 (part of every amd64) while at
+	// least 24 are left, so that every candidate has its eight bytes and
+	// needs no test, and 16 places are left in hits. The masks are taken
+	// to sixteen bits, one per byte: DX is the carry as bit 0, R15
+	// spaces as 0xffff or 0.
+	MOVOU scanX<>+0(SB), X8
+	MOVOU scanX<>+16(SB), X9
+	MOVOU scanX<>+32(SB), X10
+	MOVOU scanX<>+48(SB), X11
+	MOVOU scanX<>+64(SB), X12
+	SHRQ  $7, DX
+	MOVQ  spaces+40(FP), R15
+	SHRQ  $63, R15
+	NEGQ  R15
+	ANDQ  $0xffff, R15
+
+step16:
+	LEAQ     24(CX), R11
+	CMPQ     R11, BX
+	JGT      words
+	CMPQ     DI, $16
+	JGT      words
+	MOVOU    (AX)(CX*1), X0
+	PMOVMSKB X0, R11         // 0x80 and above: word bytes
+	MOVO     X0, X1
+	POR      X8, X1
+	PADDB    X9, X1
+	MOVO     X10, X2
+	PCMPGTB  X1, X2          // letters
+	MOVO     X0, X3
+	PADDB    X11, X3
+	MOVO     X12, X4
+	PCMPGTB  X3, X4          // digits
+	POR      X4, X2
+	PMOVMSKB X2, R12
+	ORL      R11, R12        // word
+	MOVO     X0, X5
+	PCMPEQB  X8, X5
+	PMOVMSKB X5, R13
+	NOTL     R13
+	ORL      R15, R13        // not a space, or spaces count
+
+	// cand = R13 &^ (word & (word<<1 | carry))
+	MOVL R12, R14
+	SHLL $1, R14
+	ORL  DX, R14
+	ANDL R12, R14
+	NOTL R14
+	ANDL R14, R13
+	ANDL $0xffff, R13
+	MOVL R12, DX
+	SHRL $15, DX
+	MOVL R13, R10
+
+cand16:
+	TESTL  R10, R10
+	JZ     next16
+	BSFL   R10, R11
+	ADDQ   CX, R11           // p
+	LEAL   -1(R10), R12
+	ANDL   R12, R10
+	MOVQ   (AX)(R11*1), R12
+	MOVL   R12, R13
+	IMUL3L $0x9e3779b1, R13, R13
+	SHRL   $20, R13          // h4
+	IMULQ  scanK<>+56(SB), R12
+	SHRQ   $48, R12          // h8
+	MOVQ   R12, R14
+	SHRQ   $6, R14
+	MOVQ   (R8)(R14*8), R14
+	BTQ    R12, R14
+	JCS    hit16
+	MOVQ   R13, R14
+	SHRQ   $6, R14
+	MOVQ   (R9)(R14*8), R14
+	BTQ    R13, R14
+	JCC    cand16
+
+hit16:
+	MOVQ DI, R12
+	ANDQ $31, R12
+	MOVL R11, (SI)(R12*4)
+	INCQ DI
+	JMP  cand16
+
+next16:
+	ADDQ $16, CX
+	JMP  step16
+
+	// Eight bytes a step for the rest; the carry as 0x80 again.
+words:
+	SHLQ $7, DX
 
 step:
 	// while i+8 <= len(text) && n <= 24
