@@ -5,7 +5,6 @@ package smtpcode
 
 import (
 	"strconv"
-	"strings"
 )
 
 // Class is the first digit of a reply code or enhanced status code.
@@ -65,35 +64,33 @@ func ParseStatus(s string) (Status, bool) {
 	default:
 		return Status{}, false
 	}
-	rest := s[2:]
-	dot := strings.IndexByte(rest, '.')
-	if dot < 0 {
-		return Status{}, false
-	}
+	// The classifier reads every number of a text that looks like a
+	// status code with this, so the digits are taken in one pass rather
+	// than by searching for the second dot first.
+	var i int
 	var ok bool
-	if st.Subject, ok = number(rest[:dot]); !ok {
+	if st.Subject, i, ok = number(s, 2); !ok || i == len(s) || s[i] != '.' {
 		return Status{}, false
 	}
-	if st.Detail, ok = number(rest[dot+1:]); !ok {
+	if st.Detail, i, ok = number(s, i+1); !ok || i != len(s) {
 		return Status{}, false
 	}
 	return st, true
 }
 
-// number parses 1–3 ASCII digits without a leading zero (a lone "0" is fine).
-func number(s string) (int, bool) {
-	if len(s) == 0 || len(s) > 3 || (len(s) > 1 && s[0] == '0') {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
+// number parses the 1–3 ASCII digits at s[i:] without a leading zero (a
+// lone "0" is fine) and returns the number and where the digits end.
+func number(s string, i int) (n, end int, ok bool) {
+	for end = i; end < len(s) && s[end] >= '0' && s[end] <= '9'; end++ {
+		if end-i == 3 {
+			return 0, 0, false
 		}
-		n = n*10 + int(c-'0')
+		n = n*10 + int(s[end]-'0')
 	}
-	return n, true
+	if end == i || end-i > 1 && s[i] == '0' {
+		return 0, 0, false
+	}
+	return n, end, true
 }
 
 // ParseReply parses a three-digit reply code. RFC 5321 section 4.2 limits
@@ -101,22 +98,17 @@ func number(s string) (int, bool) {
 // client socket errors 101 and 111 as "SMTP errors", which allowSocket
 // admits so that they can be looked up.
 func ParseReply(s string, allowSocket bool) (int, bool) {
-	if len(s) != 3 {
+	if len(s) != 3 || s[2] < '0' || s[2] > '9' {
 		return 0, false
 	}
-	for i := 0; i < 3; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
+	// ValidReply's range, digit by digit.
+	if s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '5' {
+		return int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0'), true
 	}
-	n := int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
-	if allowSocket && (n == 101 || n == 111) {
-		return n, true
+	if allowSocket && s[0] == '1' && (s[1] == '0' || s[1] == '1') && s[2] == '1' {
+		return int(s[1]-'0')*10 + 101, true // 101, 111
 	}
-	if !ValidReply(n) {
-		return 0, false
-	}
-	return n, true
+	return 0, false
 }
 
 // ValidReply reports whether n has the shape of an RFC 5321 reply code:
