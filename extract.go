@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/maildx/maildx/internal/strtab"
 	"github.com/maildx/maildx/internal/swar"
@@ -869,7 +871,7 @@ const (
 	normUpper        // A–Z: lower-cased
 	normSpace        // space, tab, CR: collapsed
 	normQuote        // ' " `: dropped
-	normHigh         // 0x80 and above: UTF-8, handled by bytes.ToLower
+	normHigh         // 0x80 and above: UTF-8, lower-cased by lowerUTF8
 )
 
 var normClass = func() (t [256]uint8) {
@@ -962,8 +964,34 @@ func appendNormalized(dst []byte, s string) []byte {
 		space = len(out) > base
 	}
 	if !ascii {
-		// Let Unicode case folding do the rest (Ü → ü).
-		return append(out[:base], bytes.ToLower(out[base:])...)
+		return lowerUTF8(out, base)
+	}
+	return out
+}
+
+// lowerUTF8 lower-cases the UTF-8 text out[base:] in place of it (Ü → ü)
+// as bytes.ToLower does, invalid bytes becoming U+FFFD, without its
+// allocation and its table lookups for the ASCII bytes, which
+// appendNormalized has lower-cased already. The text can grow (İ lower-
+// cased takes three bytes), so it is read from a copy.
+//
+//go:noinline
+func lowerUTF8(out []byte, base int) []byte {
+	var buf [512]byte
+	src := append(buf[:0], out[base:]...)
+	out = out[:base]
+	for i := 0; i < len(src); {
+		if c := src[i]; c < utf8.RuneSelf {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(src[i:])
+		out = utf8.AppendRune(out, unicode.ToLower(r))
+		i += n
 	}
 	return out
 }
