@@ -723,8 +723,11 @@ func boundaryBefore(s string, i int) bool {
 	if i == 0 {
 		return true
 	}
-	p := s[i-1]
-	return !(isAlnumByte(p) || p == '.' || p == '_' || p == '/' || p == '@' || p == '+' || p == '-' && i >= 2 && isAlnumByte(s[i-2]) && !(s[i-2] >= '0' && s[i-2] <= '9'))
+	if boundaryClass[s[i-1]]&(bAlnum|bGlueBefore) != 0 {
+		return false
+	}
+	// "-550" after a word ("x-550") is glued; after a number it is a range.
+	return s[i-1] != '-' || i < 2 || boundaryClass[s[i-2]]&(bAlnum|bDigit) != bAlnum
 }
 
 // boundaryAfter: the token ending at i is not followed by more of a word,
@@ -733,15 +736,41 @@ func boundaryAfter(s string, i int) bool {
 	if i >= len(s) {
 		return true
 	}
-	c := s[i]
-	if isAlnumByte(c) || c == '_' || c == '@' || c == '/' {
+	c := boundaryClass[s[i]]
+	if c&(bAlnum|bGlueAfter) != 0 {
 		return false
 	}
-	if (c == '.' || c == ':' || c == ',') && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
-		return false
-	}
-	return true
+	return c&bDecimal == 0 || i+1 == len(s) || boundaryClass[s[i+1]]&bDigit == 0
 }
+
+// Byte classes of boundaryBefore and boundaryAfter, looked up in
+// boundaryClass: one load instead of a comparison per byte value.
+const (
+	bAlnum      = 1 << iota // ASCII letter or digit
+	bDigit                  // ASCII digit
+	bGlueBefore             // . _ / @ + : a token right after it is part of something else
+	bGlueAfter              // _ @ / : a token right before it goes on
+	bDecimal                // . : , : with a digit after it, a number goes on
+)
+
+var boundaryClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = bAlnum | bDigit
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = bAlnum, bAlnum
+	}
+	for _, c := range "._/@+" {
+		t[c] |= bGlueBefore
+	}
+	for _, c := range "_@/" {
+		t[c] |= bGlueAfter
+	}
+	for _, c := range ".:," {
+		t[c] |= bDecimal
+	}
+	return t
+}()
 
 func isAlnumByte(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'

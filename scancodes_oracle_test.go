@@ -28,7 +28,7 @@ func (in *input) scanCodesOracle(s string) {
 			}
 			tok := trimDots(s[i:j])
 			end := i + len(tok)
-			if boundaryBefore(s, i) && boundaryAfter(s, end) {
+			if boundaryBeforeOracle(s, i) && boundaryAfterOracle(s, end) {
 				in.numberTokenOracle(s, i, tok, lineStart)
 			}
 			if c == '0' && j < len(s) && (s[j] == 'x' || s[j] == 'X') && j == i+1 {
@@ -36,20 +36,20 @@ func (in *input) scanCodesOracle(s string) {
 				for k < len(s) && isHex(s[k]) {
 					k++
 				}
-				if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBefore(s, i) {
+				if k-j-1 >= 4 && k-j-1 <= 8 && !isAlnum(s, k) && boundaryBeforeOracle(s, i) {
 					in.hex.add("0x" + strings.ToUpper(s[j+1:k]))
 				}
 				j = k
 			}
 			i = j
 		case c == 'X' || c == 'x':
-			if i+1 < len(s) && s[i+1] == '.' && boundaryBefore(s, i) {
+			if i+1 < len(s) && s[i+1] == '.' && boundaryBeforeOracle(s, i) {
 				j := i + 2
 				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 					j++
 				}
 				tok := trimDots(s[i:j])
-				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfter(s, i+len(tok)) && in.status == "" {
+				if st, ok := smtpcode.ParseStatus(tok); ok && st.Subject <= 7 && boundaryAfterOracle(s, i+len(tok)) && in.status == "" {
 					in.status, in.st, in.statusX = st.String(), st, true
 				}
 				i = j
@@ -204,4 +204,46 @@ func hasLetterOracle(w string) bool {
 		}
 	}
 	return false
+}
+
+// boundaryBeforeOracle and boundaryAfterOracle are the first, plainer
+// versions of boundaryBefore and boundaryAfter.
+func boundaryBeforeOracle(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	p := s[i-1]
+	return !(isAlnumByte(p) || p == '.' || p == '_' || p == '/' || p == '@' || p == '+' || p == '-' && i >= 2 && isAlnumByte(s[i-2]) && !(s[i-2] >= '0' && s[i-2] <= '9'))
+}
+
+func boundaryAfterOracle(s string, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	c := s[i]
+	if isAlnumByte(c) || c == '_' || c == '@' || c == '/' {
+		return false
+	}
+	if (c == '.' || c == ':' || c == ',') && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+		return false
+	}
+	return true
+}
+
+// TestBoundaryOracle tries every pair of bytes, at the start, in the
+// middle and at the end of a text.
+func TestBoundaryOracle(t *testing.T) {
+	for a := range 256 {
+		for b := range 256 {
+			s := string([]byte{byte(a), byte(b)})
+			for i := 0; i <= 2; i++ {
+				if got, want := boundaryBefore(s, i), boundaryBeforeOracle(s, i); got != want {
+					t.Fatalf("boundaryBefore(%q, %d) = %v, want %v", s, i, got, want)
+				}
+				if got, want := boundaryAfter(s, i), boundaryAfterOracle(s, i); got != want {
+					t.Fatalf("boundaryAfter(%q, %d) = %v, want %v", s, i, got, want)
+				}
+			}
+		}
+	}
 }
