@@ -340,7 +340,47 @@ func newJSONKeyTable() jsonKeyTable {
 // version numbers, dates, ports and message ids are not read as codes.
 func (in *input) scanCodes(s string) {
 	lineStart := true
-	for i := 0; i < len(s); {
+	for i := 0; ; {
+		kind, a, b, ls := nextCode(s, i, lineStart)
+		switch kind {
+		case codeEnd:
+			return
+		case codeName:
+			in.nameToken(s[a:b])
+			i = b
+		case codeDigit:
+			j := numberEnd(s, a)
+			tok := trimDots(s[a:j])
+			if boundaryBefore(s, a) && boundaryAfter(s, a+len(tok)) {
+				in.numberToken(s, a, tok, ls)
+			}
+			if s[a] == '0' && j == a+1 && j < len(s) && (s[j] == 'x' || s[j] == 'X') {
+				j = in.hexToken(s, a)
+			}
+			i = j
+		case codeX:
+			i = in.xToken(s, a)
+		}
+		lineStart = false
+	}
+}
+
+// What nextCode stops at.
+const (
+	codeEnd   = iota // the end of the text
+	codeName         // a word token shaped like a code, s[a:b]
+	codeDigit        // a digit at a, which may start a number
+	codeX            // an x or X at a, which may start a registry-form status code (x.7.1)
+)
+
+// nextCodeGo is nextCode in Go (see nextcode_amd64.s): from i on, where
+// lineStart says whether only blanks are between the last line break and
+// i, it returns the next place scanCodes has to look at – kind, where it
+// is (a, and the end b of a name token) and whether only blanks are
+// before it on its line – and passes over everything else: lower-case
+// words, ordinary capitalised words, spaces and punctuation.
+func nextCodeGo(s string, i int, lineStart bool) (kind, a, b int, ls bool) {
+	for i < len(s) {
 		// Every code holds a digit or a capital (the registry form
 		// "x.Y.Z" too, whose token is found from its digit); a line
 		// break matters for the next reply code. Bytes without any of
@@ -351,7 +391,7 @@ func (in *input) scanCodes(s string) {
 		// dot before a letter or digit), at its first letter.
 		if j := swar.IndexCode(s, i); j > i {
 			if j == len(s) {
-				return
+				break
 			}
 			k := j
 			for k > i && (tokenClass[s[k-1]] != 0 || s[k-1] == '.' && isAlnumByte(s[k])) {
@@ -385,7 +425,7 @@ func (in *input) scanCodes(s string) {
 			}
 			k, seen, ups := tokenEnd(s, j, tokLower, 0)
 			if shaped(seen, ups, s[w:k]) {
-				in.nameToken(s[w:k])
+				return codeName, w, k, false
 			}
 			i, lineStart = k, false
 			continue
@@ -405,7 +445,7 @@ func (in *input) scanCodes(s string) {
 				j, seen, ups = tokenEnd(s, j, seen, ups)
 			}
 			if shaped(seen, ups, s[i:j]) { // not an ordinary capitalised word
-				in.nameToken(s[i:j])
+				return codeName, i, j, false
 			}
 			i, lineStart = j, false
 		case scanSpace:
@@ -413,22 +453,14 @@ func (in *input) scanCodes(s string) {
 		case scanNewline:
 			i, lineStart = i+1, true
 		case scanDigit:
-			j := numberEnd(s, i)
-			tok := trimDots(s[i:j])
-			end := i + len(tok)
-			if boundaryBefore(s, i) && boundaryAfter(s, end) {
-				in.numberToken(s, i, tok, lineStart)
-			}
-			if c == '0' && j == i+1 && j < len(s) && (s[j] == 'x' || s[j] == 'X') {
-				j = in.hexToken(s, i)
-			}
-			i, lineStart = j, false
+			return codeDigit, i, 0, lineStart
 		case scanX:
-			i, lineStart = in.xToken(s, i), false
+			return codeX, i, 0, lineStart
 		default:
 			i, lineStart = i+1, false
 		}
 	}
+	return codeEnd, len(s), 0, lineStart
 }
 
 // The rare tokens below are read by functions of their own, so that

@@ -23,9 +23,6 @@ func checkIndexCode(t *testing.T, s string) {
 		if got := IndexCode(s, i); got != want {
 			t.Fatalf("IndexCode(%q, %d) = %d, want %d", s, i, got, want)
 		}
-		if got := IndexCodeGo(s, i); got != want {
-			t.Fatalf("IndexCodeGo(%q, %d) = %d, want %d", s, i, got, want)
-		}
 	}
 }
 

@@ -12,10 +12,11 @@
 //
 // The tests are small enough to be inlined, and with constant arguments
 // they compile to the same few instructions as the arithmetic written
-// out. Two loops the classifier runs over every text, IndexCode and
-// LowerCopy, are written in assembly on amd64 (the Go compiler reloads
-// their constants at every step); their Go versions, IndexCodeGo and
-// LowerCopyGo, are used elsewhere and with -tags purego.
+// out. LowerCopy, a loop the classifier runs over every text, is written
+// in assembly on amd64 (the Go compiler reloads its constants at every
+// step, and SSE2 takes sixteen bytes a step); its Go version, LowerCopyGo,
+// is used elsewhere and with -tags purego. IndexCode is the Go version of
+// a skip the code scanner's assembly does itself (package maildx).
 package swar
 
 import "math/bits"
