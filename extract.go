@@ -962,63 +962,20 @@ func appendNormalized(dst []byte, s string) []byte {
 			s = ""
 		}
 		line = line[replyPrefixLen(line):]
-		for i := 0; i < len(line); i++ {
-			// Eight bytes at a time while they hold nothing to drop or
-			// collapse (swar.LowerCopy): only capitals change, and a
-			// space is written at once (a space left at the end of the
-			// line is taken back below). The first byte that needs care
-			// goes through the switch.
-			if i+8 <= len(line) {
-				var carry uint64 // a space here would follow a space, or start the text
-				if space || len(out) == base || out[len(out)-1] == ' ' {
-					carry = 0x80
-				}
-				// Room for the rest of the line (the last store included)
-				// and a pending space; a dst of capacity len(s) has it, as
-				// the pending space stands for a byte that was dropped.
-				room := len(line) - i
-				if space {
-					room++
-				}
-				if cap(out)-len(out) < room {
-					out = slices.Grow(out, room)
-				}
-				// A pending space goes first; it is taken back when
-				// nothing follows it here.
-				if space {
-					out = append(out, ' ')
-				}
-				if n := swar.LowerCopy(out[len(out):cap(out)], line, i, carry); n > 0 {
-					out, i, space = out[:len(out)+n], i+n, false
-				} else if space {
-					out = out[:len(out)-1]
-				}
-			}
-			if i == len(line) {
-				break
-			}
-			c := line[i]
-			switch normClass[c] {
-			case normSpace:
-				space = len(out) > base && out[len(out)-1] != ' '
-				continue
-			case normQuote:
-				continue // quoting differs between servers and copies of a message
-			case normUpper:
-				c += 'a' - 'A'
-			case normHigh:
-				if c == 0xE2 && i+2 < len(line) && line[i+1] == 0x80 && line[i+2] >= 0x98 && line[i+2] <= 0x9F {
-					i += 2 // typographic quotes ‘ ’ ‚ ‛ “ ” „ ‟
-					continue
-				}
-				ascii = false
-			}
-			if space {
-				out = append(out, ' ')
-				space = false
-			}
-			out = append(out, c)
+		// Room for the line and a pending space; a dst of capacity
+		// len(s) has it, as the pending space stands for the line break.
+		room := len(line)
+		if space {
+			room++
 		}
+		if cap(out)-len(out) < room {
+			out = slices.Grow(out, room)
+		}
+		var n int
+		n, ascii = normLine(out, base, line, space, ascii)
+		out = out[:n]
+		// A space at the end of the line is dropped; the next line, if
+		// any, starts with one.
 		if len(out) > base && out[len(out)-1] == ' ' {
 			out = out[:len(out)-1]
 		}
@@ -1028,6 +985,63 @@ func appendNormalized(dst []byte, s string) []byte {
 		return lowerUTF8(out, base)
 	}
 	return out
+}
+
+// normLineGo is normLine in Go (see normline_amd64.s): it appends the
+// normalized line to out, whose capacity has room for the line and a
+// pending space (space), and returns the new length of out and whether
+// the text is still all ASCII. base is where the text's part of out
+// starts. The line's output may or may not end with a space, which the
+// caller drops.
+func normLineGo(out []byte, base int, line string, space, ascii bool) (int, bool) {
+	for i := 0; i < len(line); i++ {
+		// Eight bytes at a time while they hold nothing to drop or
+		// collapse (swar.LowerCopy): only capitals change, and a space
+		// is written at once (a space left at the end of the line is
+		// taken back by the caller). The first byte that needs care goes
+		// through the switch.
+		if i+8 <= len(line) {
+			var carry uint64 // a space here would follow a space, or start the text
+			if space || len(out) == base || out[len(out)-1] == ' ' {
+				carry = 0x80
+			}
+			// A pending space goes first; it is taken back when
+			// nothing follows it here.
+			if space {
+				out = append(out, ' ')
+			}
+			if n := swar.LowerCopy(out[len(out):cap(out)], line, i, carry); n > 0 {
+				out, i, space = out[:len(out)+n], i+n, false
+			} else if space {
+				out = out[:len(out)-1]
+			}
+		}
+		if i == len(line) {
+			break
+		}
+		c := line[i]
+		switch normClass[c] {
+		case normSpace:
+			space = len(out) > base && out[len(out)-1] != ' '
+			continue
+		case normQuote:
+			continue // quoting differs between servers and copies of a message
+		case normUpper:
+			c += 'a' - 'A'
+		case normHigh:
+			if c == 0xE2 && i+2 < len(line) && line[i+1] == 0x80 && line[i+2] >= 0x98 && line[i+2] <= 0x9F {
+				i += 2 // typographic quotes ‘ ’ ‚ ‛ “ ” „ ‟
+				continue
+			}
+			ascii = false
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, c)
+	}
+	return len(out), ascii
 }
 
 // lowerUTF8 lower-cases the UTF-8 text out[base:] in place of it (Ü → ü)

@@ -2,9 +2,18 @@ package swar
 
 import "encoding/binary"
 
-// LowerCopyGo is LowerCopy in Go, used where there is no assembly version
-// and by the tests, which hold the two to each other.
-func LowerCopyGo(dst []byte, s string, i int, carry uint64) int {
+// LowerCopy copies s[i:] to dst with the capitals A–Z lower-cased, eight
+// bytes at a time, up to the first byte that needs care: a byte of 0x80
+// and above, a control byte, one of ! " # $ % & ' and `, or a space after
+// a space (or, for the first byte, after whatever carry stands for: 0x80
+// counts as a space). Only whole groups of eight bytes of s and of dst are
+// read and written, so it may stop up to seven bytes before the end or
+// before such a byte; it writes the whole group the byte is in. It
+// returns how many bytes it copied. This is the fast path of the Go
+// version of the classifier's normaliser; on amd64 the normaliser's loop
+// is written in assembly with this copy inside it (normline_amd64.s in
+// package maildx). i must be between 0 and len(s).
+func LowerCopy(dst []byte, s string, i int, carry uint64) int {
 	start, end := i, min(len(s), i+len(dst))
 	for i+8 <= end {
 		// In the top bit of each byte of stop: a byte of 0x80 and

@@ -33,12 +33,10 @@ func checkLowerCopy(t *testing.T, s string, dstLen int) {
 	for i := 0; i <= len(s); i++ {
 		for _, carry := range []uint64{0, 0x80} {
 			want := lowerCopyBytes(s, i, dstLen, carry)
-			for name, f := range map[string]func([]byte, string, int, uint64) int{"LowerCopy": LowerCopy, "LowerCopyGo": LowerCopyGo} {
-				dst := make([]byte, dstLen)
-				n := f(dst, s, i, carry)
-				if n != len(want) || !bytes.Equal(dst[:n], want) {
-					t.Fatalf("%s(%d bytes, %q, %d, %#x) = %d %q, want %d %q", name, dstLen, s, i, carry, n, dst[:n], len(want), want)
-				}
+			dst := make([]byte, dstLen)
+			n := LowerCopy(dst, s, i, carry)
+			if n != len(want) || !bytes.Equal(dst[:n], want) {
+				t.Fatalf("LowerCopy(%d bytes, %q, %d, %#x) = %d %q, want %d %q", dstLen, s, i, carry, n, dst[:n], len(want), want)
 			}
 		}
 	}

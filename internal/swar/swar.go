@@ -12,11 +12,9 @@
 //
 // The tests are small enough to be inlined, and with constant arguments
 // they compile to the same few instructions as the arithmetic written
-// out. LowerCopy, a loop the classifier runs over every text, is written
-// in assembly on amd64 (the Go compiler reloads its constants at every
-// step, and SSE2 takes sixteen bytes a step); its Go version, LowerCopyGo,
-// is used elsewhere and with -tags purego. IndexCode is the Go version of
-// a skip the code scanner's assembly does itself (package maildx).
+// out. IndexCode and LowerCopy are the loops of the Go versions of the
+// classifier's code scanner and normaliser; on amd64 both are written in
+// assembly in package maildx, with these loops inside them.
 package swar
 
 import "math/bits"
