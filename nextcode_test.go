@@ -29,18 +29,23 @@ func TestNextCode(t *testing.T) {
 		checkNextCode(t, s)
 	}
 	r := rand.New(rand.NewPCG(9, 10))
-	const alphabet = "abcxyzABXZ0159 .-_\t\n\r@:/"
 	for range 3000 {
-		b := make([]byte, r.IntN(70))
-		for i := range b {
-			if r.IntN(5) == 0 {
-				b[i] = byte(r.IntN(256))
-			} else {
-				b[i] = alphabet[r.IntN(len(alphabet))]
-			}
-		}
-		checkNextCode(t, string(b))
+		checkNextCode(t, randomText(r, 70, "abcxyzABXZ0159 .-_\t\n\r@:/"))
 	}
+}
+
+// randomText is up to n-1 bytes, four in five from alphabet and the rest
+// any byte.
+func randomText(r *rand.Rand, n int, alphabet string) string {
+	b := make([]byte, r.IntN(n))
+	for i := range b {
+		if r.IntN(5) == 0 {
+			b[i] = byte(r.IntN(256))
+		} else {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+	}
+	return string(b)
 }
 
 func FuzzNextCode(f *testing.F) {

@@ -56,17 +56,8 @@ func TestNormLine(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	const alphabet = "abcXYZ09  .-'\"`!\t\r\xe2\x80\x98\xc3"
 	for range 3000 {
-		b := make([]byte, r.IntN(60))
-		for i := range b {
-			if r.IntN(6) == 0 {
-				b[i] = byte(r.IntN(256))
-			} else {
-				b[i] = alphabet[r.IntN(len(alphabet))]
-			}
-		}
-		checkNormLine(t, string(b))
+		checkNormLine(t, randomText(r, 60, "abcXYZ09  .-'\"`!\t\r\xe2\x80\x98\xc3"))
 	}
 }
 

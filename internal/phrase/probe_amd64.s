@@ -18,9 +18,10 @@
 //
 // AX text, BX len(text), SI dst, DI len(dst), R10 m, R8 p, R9 the key or
 // the word after it, R11 a slot, then a member, DX a group's members left,
-// R15 the slots, then the key length of the group being matched;
-// R12-R14 and CX scratch. 0(SP) holds how many positions are done, 8(SP)
-// len(dst) before the current one.
+// R15 the slots, then the key length of the group being matched, CX the
+// key length of the table being looked up (or scratch); R12-R14 scratch.
+// 0(SP) holds how many positions are done, 8(SP) len(dst) before the
+// current one.
 TEXT ·probes(SB), NOSPLIT, $16-96
 	MOVQ m+0(FP), R10
 	MOVQ text_base+8(FP), AX
@@ -108,28 +109,9 @@ try8:
 	MOVQ  $0x9e3779b97f4a7c15, R12
 	IMULQ R9, R12
 	SHRQ  $48, R12
-	MOVQ  Matcher_groups8+8(R10), R14
-	DECQ  R14
-	MOVQ  Matcher_groups8+0(R10), R15
-
-look8:
-	ANDQ R14, R12
-	MOVQ R12, R11
-	SHLQ $4, R11
-	MOVL 12(R15)(R11*1), DX
-	TESTL DX, DX
-	JZ   try4
-	CMPQ 0(R15)(R11*1), R9
-	JEQ  found8
-	INCQ R12
-	JMP  look8
-
-found8:
-	MOVL   8(R15)(R11*1), R11
-	IMUL3Q $member__size, R11, R11
-	ADDQ   Matcher_groups8+24(R10), R11
-	MOVQ   $8, R15
-	JMP    match
+	LEAQ  Matcher_groups8(R10), R13
+	MOVL  $8, CX
+	JMP   look
 
 	// Phrases of four to seven bytes: hash4 of the first four bytes
 	// against filter4, then groups4 (hashed with hash8).
@@ -145,27 +127,39 @@ try4:
 	MOVQ   $0x9e3779b97f4a7c15, R12
 	IMULQ  R9, R12
 	SHRQ   $48, R12
-	MOVQ   Matcher_groups4+8(R10), R14
-	DECQ   R14
-	MOVQ   Matcher_groups4+0(R10), R15
+	LEAQ   Matcher_groups4(R10), R13
+	MOVL   $4, CX
 
-look4:
-	ANDQ R14, R12
-	MOVQ R12, R11
-	SHLQ $4, R11
-	MOVL 12(R15)(R11*1), DX
+	// look: the group of the key R9, whose hash8 is R12, in the table at
+	// R13 (groups8 or groups4, their keys CX bytes long); then match,
+	// or on to the next table.
+look:
+	MOVQ 8(R13), R14
+	DECQ R14                            // the slot mask
+	MOVQ 0(R13), R15
+
+lookSlot:
+	ANDQ  R14, R12
+	MOVQ  R12, R11
+	SHLQ  $4, R11
+	MOVL  12(R15)(R11*1), DX
 	TESTL DX, DX
-	JZ   next
-	CMPQ 0(R15)(R11*1), R9
-	JEQ  found4
-	INCQ R12
-	JMP  look4
+	JZ    lookMiss                      // an empty slot: no group
+	CMPQ  0(R15)(R11*1), R9
+	JEQ   lookHit
+	INCQ  R12
+	JMP   lookSlot
 
-found4:
+lookMiss:
+	CMPQ CX, $8
+	JEQ  try4
+	JMP  next
+
+lookHit:
 	MOVL   8(R15)(R11*1), R11
 	IMUL3Q $member__size, R11, R11
-	ADDQ   Matcher_groups4+24(R10), R11
-	MOVQ   $4, R15
+	ADDQ   24(R13), R11
+	MOVQ   CX, R15
 	JMP    match
 
 next:
