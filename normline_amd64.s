@@ -17,6 +17,37 @@ DATA normX<>+64(SB)/8, $0x5b5b5b5b5b5b5b5b // '[', after 'Z'
 DATA normX<>+72(SB)/8, $0x5b5b5b5b5b5b5b5b
 GLOBL normX<>(SB), RODATA|NOPTR, $80
 
+// MASKS: for the bytes in X0 and the carry in R13 (bit 0), the bytes that
+// stop the copy in R12 (a bit each): (below '(' or 0x80 and above, or a
+// backquote) and not a space, or a space after a space; the spaces in R14;
+// and in X4 the bytes with capitals lower-cased.
+#define MASKS \
+	MOVO     X8, X1; \
+	PCMPGTB  X0, X1; \
+	MOVO     X0, X2; \
+	PCMPEQB  X9, X2; \
+	MOVO     X0, X3; \
+	PCMPEQB  X10, X3; \
+	PMOVMSKB X1, R12; \
+	PMOVMSKB X2, R14; \
+	PMOVMSKB X3, AX; \
+	ORL  AX, R12; \
+	MOVL R14, AX; \
+	NOTL AX; \
+	ANDL AX, R12; \
+	MOVL R14, AX; \
+	SHLL $1, AX; \
+	ORL  R13, AX; \
+	ANDL R14, AX; \
+	ORL  AX, R12; \
+	MOVO    X0, X4; \
+	PCMPGTB X11, X4; \
+	MOVO    X12, X5; \
+	PCMPGTB X0, X5; \
+	PAND    X5, X4; \
+	PAND    X9, X4; \
+	POR     X0, X4
+
 // func normLine(out []byte, base int, line string, space, ascii bool) (int, bool)
 //
 // As normLineGo, whose variables the comments name, with sixteen bytes a
@@ -77,7 +108,7 @@ width:
 	CMPQ  AX, BX
 	JLE   fast
 	MOVQ  (SI)(CX*1), X0
-	CALL  masks<>(SB)
+	MASKS
 	BSFL  R12, R12
 	TESTL R12, R12
 	JZ    fastNone
@@ -89,7 +120,7 @@ width:
 
 fast:
 	MOVOU    (SI)(CX*1), X0
-	CALL     masks<>(SB)
+	MASKS
 	TESTL R12, R12
 	JNZ   fastStop
 	MOVOU X4, (DI)(R8*1)
@@ -180,40 +211,4 @@ space:
 done:
 	MOVQ R8, ret+56(FP)
 	MOVB R10, ret1+64(FP)
-	RET
-
-// masks: for the bytes in X0 and the carry in R13, the bytes that stop the
-// copy in R12 (a bit each), the spaces in R14, and the bytes lower-cased
-// in X4.
-TEXT masks<>(SB), NOSPLIT|NOFRAME, $0-0
-	MOVO     X8, X1
-	PCMPGTB  X0, X1          // below '(', or 0x80 and above
-	MOVO     X0, X2
-	PCMPEQB  X9, X2          // spaces
-	MOVO     X0, X3
-	PCMPEQB  X10, X3         // backquotes
-	PMOVMSKB X1, R12
-	PMOVMSKB X2, R14
-	PMOVMSKB X3, AX
-
-	// stop = (below | backquotes) &^ spaces | spaces & (spaces<<1 | carry)
-	ORL  AX, R12
-	MOVL R14, AX
-	NOTL AX
-	ANDL AX, R12
-	MOVL R14, AX
-	SHLL $1, AX
-	ORL  R13, AX
-	ANDL R14, AX
-	ORL  AX, R12
-
-	// x with 0x20 added to the bytes from 'A' to 'Z'
-	MOVO    X0, X4
-	PCMPGTB X11, X4
-	MOVO    X12, X5
-	PCMPGTB X0, X5
-	PAND    X5, X4
-	PAND    X9, X4
-	POR     X0, X4
-
 	RET

@@ -29,6 +29,28 @@ DATA scanX<>+64(SB)/8, $0x8a8a8a8a8a8a8a8a // -128+10
 DATA scanX<>+72(SB)/8, $0x8a8a8a8a8a8a8a8a
 GLOBL scanX<>(SB), RODATA|NOPTR, $80
 
+// FILTER tests the position p (R11), which has eight bytes: hash8 of
+// them (R12) against filter8 (R8), hash4 of the first four (R13) against
+// filter4 (R9). It goes to pass when one passes and to again when none
+// does. R14 is scratch.
+#define FILTER(pass, again) \
+	MOVQ   (AX)(R11*1), R12; \
+	MOVL   R12, R13; \
+	IMUL3L $0x9e3779b1, R13, R13; \
+	SHRL   $20, R13; \
+	IMULQ  scanK<>+56(SB), R12; \
+	SHRQ   $48, R12; \
+	MOVQ   R12, R14; \
+	SHRQ   $6, R14; \
+	MOVQ   (R8)(R14*8), R14; \
+	BTQ    R12, R14; \
+	JCS    pass; \
+	MOVQ   R13, R14; \
+	SHRQ   $6, R14; \
+	MOVQ   (R9)(R14*8), R14; \
+	BTQ    R13, R14; \
+	JCC    again
+
 // func scan(text []byte, i int, carry, spaces uint64, f8 *[1024]uint64, f4 *[64]uint64, hits *[32]int32) (n, next int, carryOut uint64)
 //
 // AX text, BX len(text), CX i, DX carry, SI hits, DI n, R8 f8, R9 f4,
@@ -104,22 +126,7 @@ cand16:
 	ADDQ   CX, R11           // p
 	LEAL   -1(R10), R12
 	ANDL   R12, R10
-	MOVQ   (AX)(R11*1), R12
-	MOVL   R12, R13
-	IMUL3L $0x9e3779b1, R13, R13
-	SHRL   $20, R13          // h4
-	IMULQ  scanK<>+56(SB), R12
-	SHRQ   $48, R12          // h8
-	MOVQ   R12, R14
-	SHRQ   $6, R14
-	MOVQ   (R8)(R14*8), R14
-	BTQ    R12, R14
-	JCS    hit16
-	MOVQ   R13, R14
-	SHRQ   $6, R14
-	MOVQ   (R9)(R14*8), R14
-	BTQ    R13, R14
-	JCC    cand16
+	FILTER(hit16, cand16)
 
 hit16:
 	MOVQ DI, R12
@@ -201,23 +208,7 @@ cand:
 	CMPQ  R12, BX
 	JGT   tail
 
-	// k8 = the eight bytes at p; hash4(uint32(k8)) and hash8(k8).
-	MOVQ   (AX)(R11*1), R12
-	MOVL   R12, R13
-	IMUL3L $0x9e3779b1, R13, R13
-	SHRL   $20, R13          // h4
-	IMULQ  scanK<>+56(SB), R12
-	SHRQ   $48, R12          // h8
-	MOVQ   R12, R14
-	SHRQ   $6, R14
-	MOVQ   (R8)(R14*8), R14
-	BTQ    R12, R14
-	JCS    hit
-	MOVQ   R13, R14
-	SHRQ   $6, R14
-	MOVQ   (R9)(R14*8), R14
-	BTQ    R13, R14
-	JCC    cand
+	FILTER(hit, cand)
 
 hit:
 	MOVQ DI, R12
