@@ -21,11 +21,20 @@ func checkNormLine(t *testing.T, line string) {
 				var outs [2][]byte
 				var as [2]bool
 				for k, f := range []func([]byte, int, string, bool, bool) (int, bool){normLine, normLineGo} {
-					out := make([]byte, 0, len("pre")+len(before)+len(line)+1)
-					out = append(append(out, "pre"...), before...)
+					// out has exactly the room appendNormalized gives it,
+					// and canary bytes behind its capacity.
+					room := len("pre") + len(before) + len(line)
+					if space {
+						room++
+					}
+					mem := bytes.Repeat([]byte{0xa5}, room+32)
+					out := append(append(mem[:0:room], "pre"...), before...)
 					var n int
 					n, as[k] = f(out, len("pre"), line, space, ascii)
 					outs[k] = bytes.TrimSuffix(out[:n], []byte(" "))
+					if !bytes.Equal(mem[room:], bytes.Repeat([]byte{0xa5}, 32)) {
+						t.Fatalf("line %q after %q, space %v: wrote behind the capacity of out", line, before, space)
+					}
 				}
 				if as[0] != as[1] || !bytes.Equal(outs[0], outs[1]) {
 					t.Fatalf("line %q after %q, space %v, ascii %v: normLine = %q %v, normLineGo = %q %v",
