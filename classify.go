@@ -1,7 +1,6 @@
 package maildx
 
 import (
-	"maps"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -312,11 +311,7 @@ func NewClassifier(k *kb.KB) *Classifier {
 			}
 		}
 	}
-	names := slices.Sorted(maps.Keys(byName))
-	c.names = strtab.New(names)
-	for _, n := range names {
-		c.byName = append(c.byName, byName[n])
-	}
+	c.names, c.byName = strtab.FromMap(byName)
 	c.judgeAll()
 	for n := range c.replyCands {
 		for _, e := range codeEntries(c.byReply[n]) {

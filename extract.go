@@ -2,7 +2,6 @@ package maildx
 
 import (
 	"bytes"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -327,11 +326,8 @@ func newJSONKeyTable() jsonKeyTable {
 			m[h.key] = v
 		}
 	}
-	names := slices.Sorted(maps.Keys(m))
-	t := jsonKeyTable{names: strtab.New(names)}
-	for _, n := range names {
-		t.infos = append(t.infos, m[n])
-	}
+	var t jsonKeyTable
+	t.names, t.infos = strtab.FromMap(m)
 	return t
 }
 

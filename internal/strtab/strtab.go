@@ -8,7 +8,12 @@
 // eight-byte words of the key.
 package strtab
 
-import "github.com/maildx/maildx/internal/swar"
+import (
+	"maps"
+	"slices"
+
+	"github.com/maildx/maildx/internal/swar"
+)
 
 // Table maps each of a fixed list of strings to its index in that list.
 // It is immutable and safe for concurrent use; the zero Table is empty.
@@ -43,6 +48,18 @@ func New(keys []string) *Table {
 		t.slots[h] = slot{key: k, val: int32(i)}
 	}
 	return t
+}
+
+// FromMap files the keys of m in sorted order, so that the table does not
+// depend on the map's iteration order, and returns the values in the same
+// order: vals[i] is m's value for the key Get numbers i.
+func FromMap[V any](m map[string]V) (t *Table, vals []V) {
+	keys := slices.Sorted(maps.Keys(m))
+	vals = make([]V, len(keys))
+	for i, k := range keys {
+		vals[i] = m[k]
+	}
+	return New(keys), vals
 }
 
 // Get returns the index of k in the list given to New.

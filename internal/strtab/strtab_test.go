@@ -81,3 +81,19 @@ func FuzzGet(f *testing.F) {
 		}
 	})
 }
+
+func TestFromMap(t *testing.T) {
+	m := map[string]int{"EENVELOPE": 1, "TSS04": 2, "RP-001": 3, "": 4}
+	tab, vals := FromMap(m)
+	if len(vals) != len(m) {
+		t.Fatalf("%d values for %d keys", len(vals), len(m))
+	}
+	for k, v := range m {
+		if i, ok := tab.Get(k); !ok || vals[i] != v {
+			t.Errorf("Get(%q) = %d %v; want the index of value %d", k, i, ok, v)
+		}
+	}
+	if i, _ := tab.Get("EENVELOPE"); i != 1 { // sorted: "", "EENVELOPE", "RP-001", "TSS04"
+		t.Errorf("EENVELOPE numbered %d, want 1 (the keys in sorted order)", i)
+	}
+}
