@@ -1042,9 +1042,9 @@ func normLineGo(out []byte, base int, line string, space, ascii bool) (int, bool
 
 // lowerUTF8 lower-cases the UTF-8 text out[base:] in place of it (Ü → ü)
 // as bytes.ToLower does, invalid bytes becoming U+FFFD, without its
-// allocation and its table lookups for the ASCII bytes, which
-// appendNormalized has lower-cased already. The text can grow (İ lower-
-// cased takes three bytes), so it is read from a copy.
+// allocation; ASCII bytes are copied as they are, as appendNormalized has
+// lower-cased them already. The text can grow (İ lower-cased takes three
+// bytes), so it is read from a copy.
 //
 //go:noinline
 func lowerUTF8(out []byte, base int) []byte {
@@ -1053,9 +1053,6 @@ func lowerUTF8(out []byte, base int) []byte {
 	out = out[:base]
 	for i := 0; i < len(src); {
 		if c := src[i]; c < utf8.RuneSelf {
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
 			out = append(out, c)
 			i++
 			continue
