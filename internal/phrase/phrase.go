@@ -280,9 +280,10 @@ func New(patterns []string) *Matcher {
 func (m *Matcher) Find(text []byte, dst []Match) []Match {
 	// Only the positions where a word starts, or that hold punctuation, can
 	// start a phrase: about one in four of an error text. scan picks them
-	// out eight at a time and passes on those whose first bytes pass the
-	// filters, which few do; they are probed here. The scan makes no
-	// calls, which keeps its variables in registers.
+	// out eight bytes at a time (sixteen in assembly) and passes on those
+	// whose first bytes pass the filters, which few do; probes (or probe)
+	// looks them up. The scan makes no calls, which keeps its variables
+	// in registers.
 	var hits [hitsLen]int32
 	i, carry := 0, uint64(0)
 	for i+8 <= len(text) {
