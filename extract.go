@@ -2,6 +2,7 @@ package maildx
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
@@ -385,7 +386,7 @@ func nextCodeGo(s string, i int, lineStart bool) (kind, a, b int, ls bool) {
 		// the scan resumes where the token around it begins: after the
 		// bytes that a token goes on with (letters, digits, '-', '_', a
 		// dot before a letter or digit), at its first letter.
-		if j := swar.IndexCode(s, i); j > i {
+		if j := indexCode(s, i); j > i {
 			if j == len(s) {
 				break
 			}
@@ -992,7 +993,7 @@ func appendNormalized(dst []byte, s string) []byte {
 func normLineGo(out []byte, base int, line string, space, ascii bool) (int, bool) {
 	for i := 0; i < len(line); i++ {
 		// Eight bytes at a time while they hold nothing to drop or
-		// collapse (swar.LowerCopy): only capitals change, and a space
+		// collapse (lowerCopy): only capitals change, and a space
 		// is written at once (a space left at the end of the line is
 		// taken back by the caller). The first byte that needs care goes
 		// through the switch.
@@ -1006,7 +1007,7 @@ func normLineGo(out []byte, base int, line string, space, ascii bool) (int, bool
 			if space {
 				out = append(out, ' ')
 			}
-			if n := swar.LowerCopy(out[len(out):cap(out)], line, i, carry); n > 0 {
+			if n := lowerCopy(out[len(out):cap(out)], line, i, carry); n > 0 {
 				out, i, space = out[:len(out)+n], i+n, false
 			} else if space {
 				out = out[:len(out)-1]
@@ -1038,6 +1039,64 @@ func normLineGo(out []byte, base int, line string, space, ascii bool) (int, bool
 		out = append(out, c)
 	}
 	return len(out), ascii
+}
+
+// indexCode returns the index of the first byte of s at or after i that is
+// an ASCII digit, a capital letter or a control character (a line break),
+// or len(s) when there is none: where the classifier's code scanner has to
+// look, as every code holds a digit or a capital. It is the skip of
+// nextCodeGo; nextcode_amd64.s has its own, sixteen bytes a step.
+func indexCode(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := swar.String(s, i)
+		y := x & swar.Low7
+		code := swar.InRange(y, '0', '9') | swar.InRange(y, 'A', 'Z') | swar.Below(y, 0x20)
+		if out := code &^ x & swar.High; out != 0 {
+			return i + swar.First(out)
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+// lowerCopy copies s[i:] to dst with the capitals A–Z lower-cased, eight
+// bytes at a time, up to the first byte that needs care: a byte of 0x80
+// and above, a control byte, one of ! " # $ % & ' and `, or a space after
+// a space (or, for the first byte, after whatever carry stands for: 0x80
+// counts as a space). Only whole groups of eight bytes of s and of dst are
+// read and written, so it may stop up to seven bytes before the end or
+// before such a byte; it writes the whole group the byte is in. It
+// returns how many bytes it copied. It is the fast path of normLineGo;
+// normline_amd64.s has its own, sixteen bytes a step. i must be between 0
+// and len(s).
+func lowerCopy(dst []byte, s string, i int, carry uint64) int {
+	start, end := i, min(len(s), i+len(dst))
+	for i+8 <= end {
+		// In the top bit of each byte of stop: a byte of 0x80 and
+		// above, a control byte, one of ! " # $ % & ' and `, or a space
+		// after a space (carry has 0x80 when the byte before counts as
+		// one). lower is x with capitals lower-cased, the carry for the
+		// next eight bytes isSpace's last byte.
+		x := swar.String(s, i)
+		y := x & swar.Low7
+		isSpace := swar.Equal(y, ' ') & swar.High
+		care := swar.Below(y, '(')&^isSpace | swar.Equal(y, '`')
+		stop := (x | care | isSpace&(isSpace<<8|carry)) & swar.High
+		n := swar.First(stop) // 8 when nothing stops
+		if n == 0 {
+			break
+		}
+		binary.LittleEndian.PutUint64(dst[i-start:], x|swar.InRange(y, 'A', 'Z')&swar.High>>2)
+		i, carry = i+n, isSpace>>56
+		if n < 8 {
+			break
+		}
+	}
+	return i - start
 }
 
 // lowerUTF8 lower-cases the UTF-8 text out[base:] in place of it (Ü → ü)

@@ -12,9 +12,7 @@
 //
 // The tests are small enough to be inlined, and with constant arguments
 // they compile to the same few instructions as the arithmetic written
-// out. IndexCode and LowerCopy are the loops of the Go versions of the
-// classifier's code scanner and normaliser; on amd64 both are written in
-// assembly in package maildx, with these loops inside them.
+// out.
 package swar
 
 import "math/bits"

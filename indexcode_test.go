@@ -1,4 +1,4 @@
-package swar
+package maildx
 
 import (
 	"math/rand/v2"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// indexCodeBytes is IndexCode byte by byte, the reference for both.
+// indexCodeBytes is indexCode byte by byte, its reference.
 func indexCodeBytes(s string, i int) int {
 	for ; i < len(s); i++ {
 		if c := s[i]; c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c < 0x20 {
@@ -20,8 +20,8 @@ func checkIndexCode(t *testing.T, s string) {
 	t.Helper()
 	for i := 0; i <= len(s); i++ {
 		want := indexCodeBytes(s, i)
-		if got := IndexCode(s, i); got != want {
-			t.Fatalf("IndexCode(%q, %d) = %d, want %d", s, i, got, want)
+		if got := indexCode(s, i); got != want {
+			t.Fatalf("indexCode(%q, %d) = %d, want %d", s, i, got, want)
 		}
 	}
 }
@@ -54,17 +54,4 @@ func FuzzIndexCode(f *testing.F) {
 		// fuzzer's rare huge inputs are cut.
 		checkIndexCode(t, s[:min(len(s), 256)])
 	})
-}
-
-// randomText is up to n-1 bytes, three in four from alphabet and the rest
-// any byte.
-func randomText(r *rand.Rand, n int, alphabet string) string {
-	b := make([]byte, r.IntN(n))
-	for i := range b {
-		b[i] = byte(r.IntN(256))
-		if r.IntN(4) > 0 {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-	}
-	return string(b)
 }

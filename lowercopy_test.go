@@ -1,4 +1,4 @@
-package swar
+package maildx
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// lowerCopyBytes is LowerCopy byte by byte: the bytes of the whole groups
+// lowerCopyBytes is lowerCopy byte by byte: the bytes of the whole groups
 // of eight that fit in s and dst, up to the first that needs care.
 func lowerCopyBytes(s string, i, dstLen int, carry uint64) []byte {
 	end := min(len(s), i+dstLen)
@@ -34,9 +34,9 @@ func checkLowerCopy(t *testing.T, s string, dstLen int) {
 		for _, carry := range []uint64{0, 0x80} {
 			want := lowerCopyBytes(s, i, dstLen, carry)
 			dst := make([]byte, dstLen)
-			n := LowerCopy(dst, s, i, carry)
+			n := lowerCopy(dst, s, i, carry)
 			if n != len(want) || !bytes.Equal(dst[:n], want) {
-				t.Fatalf("LowerCopy(%d bytes, %q, %d, %#x) = %d %q, want %d %q", dstLen, s, i, carry, n, dst[:n], len(want), want)
+				t.Fatalf("lowerCopy(%d bytes, %q, %d, %#x) = %d %q, want %d %q", dstLen, s, i, carry, n, dst[:n], len(want), want)
 			}
 		}
 	}
